@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""Run the machina QEMU test cases (test/qemu/cases.py).
+
+For every case: build WORKDIR/<name>.iso with scripts/mkiso, boot it in
+qemu-system-x86_64 with the serial port logged to WORKDIR/<name>.serial and an
+isa-debug-exit device, then check the exit status and the serial output
+against the case's expectations. See docs/testing.md.
+
+Exit-code protocol: the kernel writes v to I/O port 0xf4 (isa-debug-exit),
+QEMU exits with status (v << 1) | 1. v=0 pass (1), v=1 fail (3), v=2 panic (5).
+"""
+
+import argparse
+import concurrent.futures
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # don't leave __pycache__ in the source tree
+
+HERE = Path(__file__).resolve().parent
+MKISO = HERE.parent.parent / 'scripts' / 'mkiso'
+
+RESULT_VALUES = {'pass': 0, 'fail': 1, 'panic': 2}
+VALUE_NAMES = {v: k for k, v in RESULT_VALUES.items()}
+TAIL_LINES = 15
+NAME_RE = re.compile(r'[A-Za-z0-9_.-]+')
+QEMU_ERROR_RE = re.compile(r'[^\s:]+: (?!warning: )\S')
+
+_print_lock = threading.Lock()
+
+
+def emit(text):
+    """Print a block of lines atomically with respect to other workers."""
+    if not text.endswith('\n'):
+        text += '\n'
+    with _print_lock:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def indent(lines, prefix='    '):
+    return ''.join(prefix + line + '\n' for line in lines)
+
+
+def tail(text, n=TAIL_LINES):
+    lines = text.splitlines()
+    return lines[-n:] if lines else ['<no output>']
+
+
+def read_serial(path):
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ''
+    return data.decode('utf-8', errors='replace').replace('\r', '')
+
+
+def describe_status(status):
+    """Human-readable meaning of a QEMU exit status."""
+    if status < 0:
+        return f'QEMU killed by signal {-status}'
+    if status == 0:
+        return ('QEMU exited 0: guest reset or shut down without using '
+                'isa-debug-exit (triple fault?)')
+    if status & 1:
+        v = status >> 1
+        name = VALUE_NAMES.get(v)
+        if name:
+            return f'exit status {status} (guest wrote {v}: {name})'
+        return f'exit status {status} (guest wrote unknown value {v})'
+    return f'exit status {status} (QEMU error)'
+
+
+# --------------------------------------------------------------------------
+# Loading cases
+
+
+def load_cases(path):
+    """Import a cases file by path and return its CASES list."""
+    # Let a custom cases file do `from cases import Case`.
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    modname = 'machina_qemu_cases_' + re.sub(r'\W', '_', str(path))
+    spec = importlib.util.spec_from_file_location(modname, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f'runner: cannot load cases from {path}')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module   # dataclasses need the module registered
+    spec.loader.exec_module(module)
+    cases = getattr(module, 'CASES', None)
+    if cases is None:
+        raise SystemExit(f'runner: {path} defines no CASES list')
+    return list(cases)
+
+
+def as_tuple(value):
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def check_cases(cases, path):
+    """Validate cases up front so typos fail loudly, not as odd test results."""
+    errors = []
+    seen = set()
+    for i, case in enumerate(cases):
+        name = getattr(case, 'name', None)
+        where = f'case {name!r}' if name else f'case #{i}'
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+            errors.append(f'{where}: name must match [A-Za-z0-9_.-]+')
+        elif name in seen:
+            errors.append(f'{where}: duplicate name')
+        seen.add(name)
+        if case.result not in RESULT_VALUES:
+            errors.append(f'{where}: result must be one of '
+                          f'{", ".join(RESULT_VALUES)}, not {case.result!r}')
+        for kind in ('expect', 'forbid'):
+            for rx in as_tuple(getattr(case, kind)):
+                try:
+                    re.compile(rx, re.MULTILINE)
+                except re.error as e:
+                    errors.append(f'{where}: bad {kind} regex {rx!r}: {e}')
+        for mod in as_tuple(case.modules):
+            if not isinstance(mod, str) and len(tuple(mod)) != 2:
+                errors.append(f'{where}: module {mod!r} is not a '
+                              '(path, cmdline) pair')
+        if not (isinstance(case.timeout, (int, float)) and case.timeout > 0):
+            errors.append(f'{where}: timeout must be a positive number')
+    if errors:
+        raise SystemExit(f'runner: invalid cases in {path}:\n'
+                         + indent(errors).rstrip('\n'))
+
+
+# --------------------------------------------------------------------------
+# Running one case
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.kernel = Path(args.kernel).resolve()
+        self.workdir = Path(args.workdir).resolve()
+        self.build_root = (Path(args.build_root).resolve() if args.build_root
+                           else self.kernel.parent.parent)
+        self.cancelled = threading.Event()
+        self.procs = set()
+        self.procs_lock = threading.Lock()
+
+    def module_args(self, case):
+        out = []
+        for mod in as_tuple(case.modules):
+            path, cmdline = (mod, '') if isinstance(mod, str) else tuple(mod)
+            p = Path(path)
+            if not p.is_absolute():
+                p = self.build_root / p
+            out += [str(p), cmdline]
+        return out
+
+    def qemu_command(self, case, iso, serial):
+        cmd = [self.args.qemu,
+               '-machine', 'pc',
+               '-cpu', case.cpu,
+               '-m', str(case.memory),
+               '-smp', '1',
+               '-display', 'none',
+               '-no-reboot',
+               '-serial', f'file:{serial}',
+               '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+               '-cdrom', str(iso),
+               '-boot', 'd']
+        if self.args.qemu_log:
+            cmd += ['-d', 'int,cpu_reset',
+                    '-D', str(self.workdir / f'{case.name}.qemu.log')]
+        extra = case.qemu_args
+        cmd += shlex.split(extra) if isinstance(extra, str) else list(extra)
+        return cmd
+
+    def spawn(self, cmd):
+        """Start a process, tracked so Ctrl-C can kill it."""
+        with self.procs_lock:
+            if self.cancelled.is_set():
+                return None
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT)
+            self.procs.add(proc)
+        return proc
+
+    def reap(self, proc):
+        with self.procs_lock:
+            self.procs.discard(proc)
+
+    def kill_all(self):
+        self.cancelled.set()
+        with self.procs_lock:
+            for proc in self.procs:
+                try:
+                    proc.kill()
+                except OSError:
+                    pass
+
+    def run_case(self, case):
+        """Run one case. Returns (passed, report_text)."""
+        name = case.name
+        if self.cancelled.is_set():
+            return False, f'FAIL {name}: cancelled'
+        iso = self.workdir / f'{name}.iso'
+        serial = self.workdir / f'{name}.serial'
+
+        # Build the ISO.
+        mk = [str(MKISO), str(iso), str(self.kernel), case.cmdline]
+        mk += self.module_args(case)
+        try:
+            r = subprocess.run(mk, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+        except OSError as e:
+            return False, f'FAIL {name}: cannot run {MKISO}: {e}'
+        if r.returncode != 0:
+            out = r.stdout.decode(errors='replace').splitlines()
+            return False, (f'FAIL {name}: mkiso failed (status '
+                           f'{r.returncode})\n' + indent(out))
+
+        # Boot it.
+        for stale in (serial, self.workdir / f'{name}.qemu.log'):
+            try:
+                stale.unlink()
+            except FileNotFoundError:
+                pass
+        cmd = self.qemu_command(case, iso, serial)
+        verbose_head = ''
+        if self.args.verbose:
+            verbose_head = '    $ ' + shlex.join(cmd) + '\n'
+        start = time.monotonic()
+        try:
+            proc = self.spawn(cmd)
+        except OSError as e:
+            return False, f'FAIL {name}: cannot run {cmd[0]}: {e}'
+        if proc is None:
+            return False, f'FAIL {name}: cancelled'
+        hung = False
+        try:
+            qemu_out, _ = proc.communicate(timeout=case.timeout)
+        except subprocess.TimeoutExpired:
+            hung = True
+            proc.kill()
+            qemu_out, _ = proc.communicate()
+        finally:
+            self.reap(proc)
+        elapsed = time.monotonic() - start
+        status = proc.returncode
+        output = read_serial(serial)
+        qemu_msgs = qemu_out.decode(errors='replace').replace('\r', '')
+
+        passed, report = self.judge(case, hung, status, output, qemu_msgs,
+                                    elapsed)
+        if self.cancelled.is_set() and not passed:
+            report = f'FAIL {name}: cancelled'
+        report = report.rstrip('\n') + '\n' + verbose_head
+        if self.args.verbose:
+            report += (f'    ---- serial output of {name} ({serial}) ----\n'
+                       + indent(output.splitlines(), '    | ')
+                       + f'    ---- end of {name} ----\n')
+        return passed, report
+
+    def judge(self, case, hung, status, output, qemu_msgs, elapsed):
+        name = case.name
+        if hung:
+            text = (f'HANG {name}: no exit after {case.timeout}s; '
+                    'last output lines:\n' + indent(tail(output)))
+            if self.args.qemu_log:
+                text += f'    qemu log: {self.workdir / (name + ".qemu.log")}\n'
+            return False, text
+
+        reasons = []
+        details = []
+        show_tail = False
+
+        want = RESULT_VALUES[case.result]
+        want_status = (want << 1) | 1
+        # QEMU's own errors also exit with status 1, the same as a guest
+        # "pass": tell them apart by QEMU's error messages ("prog: msg").
+        qemu_errors = [l for l in qemu_msgs.splitlines()
+                       if QEMU_ERROR_RE.match(l)]
+        if status == 1 and qemu_errors:
+            reasons.append('QEMU failed (exit status 1)')
+            details.append('qemu said:')
+            details += ['  ' + l for l in qemu_msgs.splitlines()[-TAIL_LINES:]]
+        elif status != want_status:
+            reasons.append(f'{describe_status(status)}, expected '
+                           f'{want_status} ({case.result})')
+            show_tail = True
+            if qemu_msgs.strip():
+                details.append('qemu said:')
+                details += ['  ' + l for l in tail(qemu_msgs)]
+
+        pos = 0
+        prev = None
+        for rx in as_tuple(case.expect):
+            m = re.compile(rx, re.MULTILINE).search(output, pos)
+            if m is None:
+                where = ('' if prev is None else
+                         f' after /{prev}/ (matched at line '
+                         f'{output.count(chr(10), 0, pos) + 1})')
+                reasons.append(f'expected /{rx}/ not found{where}')
+                show_tail = True
+                break
+            pos = m.end()
+            prev = rx
+
+        for rx in as_tuple(case.forbid):
+            m = re.compile(rx, re.MULTILINE).search(output)
+            if m is not None:
+                lineno = output.count('\n', 0, m.start()) + 1
+                start = output.rfind('\n', 0, m.start()) + 1
+                end = output.find('\n', m.start())
+                line = output[start:] if end < 0 else output[start:end]
+                reasons.append(f'forbidden /{rx}/ matched at line {lineno}')
+                details.append(f'line {lineno}: {line}')
+
+        if not reasons:
+            return True, f'PASS {name} ({elapsed:.1f}s)'
+        text = f'FAIL {name}: ' + '; '.join(reasons) + '\n' + indent(details)
+        if show_tail:
+            text += ('    last output lines:\n'
+                     + indent(tail(output), '        '))
+        if self.args.qemu_log:
+            text += f'    qemu log: {self.workdir / (name + ".qemu.log")}\n'
+        return False, text
+
+
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description='Boot the machina kernel in QEMU once per test case and '
+                    'check its serial output and exit status.')
+    p.add_argument('--kernel', help='path to kernel.elf (multiboot2)')
+    p.add_argument('--workdir', help='directory for ISOs, serial logs, ...')
+    p.add_argument('--build-root',
+                   help='directory relative module paths resolve against '
+                        '(default: parent of the kernel\'s directory)')
+    p.add_argument('--filter', action='append', default=[], metavar='SUBSTR',
+                   help='only run cases whose name contains SUBSTR '
+                        '(repeatable; any match selects)')
+    p.add_argument('--jobs', '-j', type=int, default=os.cpu_count() or 1,
+                   help='cases to run in parallel (default: CPU count)')
+    p.add_argument('--verbose', '-v', action='store_true',
+                   help='print the QEMU command and full serial output of '
+                        'every case')
+    p.add_argument('--list', action='store_true',
+                   help='list the (filtered) case names and exit')
+    p.add_argument('--summary-file', metavar='FILE',
+                   help='write "PASSED FAILED" to FILE at the end')
+    p.add_argument('--qemu-log', action='store_true',
+                   help='log interrupts and CPU resets to '
+                        'WORKDIR/<name>.qemu.log (-d int,cpu_reset)')
+    p.add_argument('--cases', default=str(HERE / 'cases.py'), metavar='FILE',
+                   help='cases file to load (default: cases.py next to '
+                        'runner.py)')
+    p.add_argument('--qemu', default='qemu-system-x86_64', metavar='BIN',
+                   help='QEMU binary (default: %(default)s)')
+    args = p.parse_args(argv)
+    if not args.list:
+        if not args.kernel or not args.workdir:
+            p.error('--kernel and --workdir are required (except with --list)')
+    if args.jobs < 1:
+        p.error('--jobs must be at least 1')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cases_path = Path(args.cases).resolve()
+    cases = load_cases(cases_path)
+    check_cases(cases, cases_path)
+    if args.filter:
+        cases = [c for c in cases if any(f in c.name for f in args.filter)]
+
+    if args.list:
+        for c in cases:
+            print(c.name)
+        return 0
+
+    if not cases:
+        print('qemu: no cases selected (check --filter)', file=sys.stderr)
+        return 1
+    if not Path(args.kernel).is_file():
+        print(f'runner: kernel {args.kernel} not found', file=sys.stderr)
+        return 2
+    if not os.access(MKISO, os.X_OK):
+        print(f'runner: {MKISO} missing or not executable', file=sys.stderr)
+        return 2
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+
+    runner = Runner(args)
+    passed = failed = 0
+    pool = concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(args.jobs, len(cases)))
+    try:
+        futures = {pool.submit(runner.run_case, c): c for c in cases}
+        for fut in concurrent.futures.as_completed(futures):
+            try:
+                ok, report = fut.result()
+            except Exception as e:     # a runner bug must not hide results
+                ok, report = False, (f'FAIL {futures[fut].name}: runner '
+                                     f'internal error: {e!r}')
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+            emit(report)
+    except KeyboardInterrupt:
+        runner.kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        emit('qemu: interrupted')
+        return 130
+    pool.shutdown(wait=True)
+
+    emit(f'qemu: {passed} passed, {failed} failed')
+    if args.summary_file:
+        Path(args.summary_file).write_text(f'{passed} {failed}\n')
+    return 0 if failed == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
