@@ -48,11 +48,87 @@ class Case:
     qemu_args: Sequence[str] = ()
 
 
+# Lines every healthy boot prints before a self-test starts.
+BRING_UP = (r'machina microkernel', r'memory map \(\d+ regions\)', r'symbols: \d+ kernel symbols',
+            r'memory: \d+ MiB usable')
+
 CASES = [
-    # Boots to the scheduler: banner, memory map, and a timer interrupt.
+    # Banner, memory map summary, and the clock ticking (local APIC timer).
     Case(name='boot',
          cmdline='selftest=boot',
-         expect=(r'machina', r'memory map', r'timer: tick'),
-         result='pass',
-         timeout=30),
+         expect=BRING_UP + (r'timer: local APIC', r'timer: tick \d+ \(local APIC, 100 Hz\)',
+                            r'timer: tick', r'selftest boot: passed'),
+         forbid=(r'panic', r'FAILED')),
+    # The PIT fallback path, forced from the command line.
+    Case(name='boot-pit',
+         cmdline='selftest=boot timer=pit',
+         expect=BRING_UP + (r'timer: PIT channel 0', r'timer: tick \d+ \(PIT, 100 Hz\)',
+                            r'selftest boot: passed'),
+         forbid=(r'panic', r'FAILED')),
+    # A CPU without an APIC, NX or PGE still boots on the PIT.
+    Case(name='boot-old-cpu',
+         cmdline='selftest=boot',
+         cpu='qemu64,-apic,-nx,-pge',
+         expect=BRING_UP + (r'timer: PIT channel 0', r'selftest boot: passed'),
+         forbid=(r'panic', r'FAILED')),
+    # A deliberate kernel page fault: the dump names the exception, the
+    # faulting address and the functions on the way there.
+    Case(name='exception-pagefault',
+         cmdline='selftest=pagefault',
+         expect=(r'CPU exception in kernel: #PF Page fault \(vector 14',
+                 r'faulting address: 0x00000000dead0000 \(write, page not present, kernel mode\)',
+                 r'rip [0-9a-f]{16} <mk::\(anonymous namespace\)::provoke_page_fault\+0x',
+                 r'rax [0-9a-f]{16}', r'cr2 00000000dead0000',
+                 r'backtrace:',
+                 r'#0 0x[0-9a-f]{16} mk::\(anonymous namespace\)::provoke_page_fault\+0x',
+                 r'#\d 0x[0-9a-f]{16} mk::run_selftest\+0x',
+                 r'#\d 0x[0-9a-f]{16} mk::kernel_run\+0x',
+                 r'#\d 0x[0-9a-f]{16} kernel_main\+0x',
+                 r'panic: unhandled #PF Page fault in kernel mode'),
+         result='panic'),
+    Case(name='exception-divide',
+         cmdline='selftest=divide',
+         expect=(r'CPU exception in kernel: #DE Divide error \(vector 0',
+                 r'rip [0-9a-f]{16} <mk::\(anonymous namespace\)::provoke_divide_error\+0x',
+                 r'backtrace:',
+                 r'#0 0x[0-9a-f]{16} mk::\(anonymous namespace\)::provoke_divide_error\+0x',
+                 r'#\d 0x[0-9a-f]{16} mk::run_selftest\+0x',
+                 r'#\d 0x[0-9a-f]{16} kernel_main\+0x',
+                 r'panic: unhandled #DE Divide error in kernel mode'),
+         result='panic'),
+    # panic() itself: message, then a symbolized backtrace.
+    Case(name='panic-backtrace',
+         cmdline='selftest=panic',
+         expect=(r'panic: selftest: deliberate panic with value 42',
+                 r'backtrace:',
+                 r'#\d 0x[0-9a-f]{16} mk::panic\+0x',
+                 r'#\d 0x[0-9a-f]{16} mk::\(anonymous namespace\)::provoke_panic\+0x',
+                 r'#\d 0x[0-9a-f]{16} mk::run_selftest\+0x'),
+         result='panic'),
+    # Every free page through the page pool, a zone and the heap, and back.
+    Case(name='memory-exhaust',
+         cmdline='selftest=memory',
+         expect=(r'memory: (\d+) pages free at start', r'grabbed \d+ pages until exhaustion',
+                 r'zone held \d+ objects', r'kalloc served \d+ requests',
+                 r'memory: \d+ pages free at end', r'selftest memory: passed'),
+         forbid=(r'FAILED', r'panic')),
+    # The same with more RAM than the 1 GiB boot window.
+    Case(name='memory-exhaust-2g',
+         cmdline='selftest=memory',
+         memory='2G',
+         timeout=60,
+         expect=(r'memory: \d+ MiB usable', r'selftest memory: passed'),
+         forbid=(r'FAILED', r'panic')),
+    # An unknown self-test name is reported, not ignored.
+    Case(name='selftest-unknown',
+         cmdline='selftest=nonesuch',
+         expect=(r'selftest: unknown test "nonesuch"',),
+         result='fail'),
+    # Modules are listed with their command lines.
+    Case(name='boot-modules',
+         cmdline='selftest=boot',
+         modules=(('microkernel/kernel.elf', 'first --flag'), ('microkernel/kernel.elf', 'second')),
+         expect=(r'2 module\(s\)', r'module 0: 0x[0-9a-f]+-0x[0-9a-f]+ "first --flag"',
+                 r'module 1: .* "second"', r'selftest boot: passed'),
+         forbid=(r'panic',)),
 ]

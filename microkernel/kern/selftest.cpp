@@ -1,0 +1,193 @@
+#include "kern/selftest.h"
+
+#include "kern/arch.h"
+#include "kern/clock.h"
+#include "kern/console.h"
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "lib/zone.h"
+#include "vm/vm_resident.h"
+
+namespace mk {
+namespace {
+
+constinit int g_failures = 0;
+
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    if (!(cond)) {                                         \
+      ++g_failures;                                        \
+      kprintf("selftest: FAILED %s: ", #cond);             \
+      kprintf(__VA_ARGS__);                                \
+      kprintf("\n");                                       \
+    }                                                      \
+  } while (0)
+
+[[noreturn]] void finish(const char* name) {
+  if (g_failures) {
+    kprintf("selftest %s: %d check(s) failed\n", name, g_failures);
+    arch::emulator_exit(arch::ExitStatus::kFail);
+  } else {
+    kprintf("selftest %s: passed\n", name);
+    arch::emulator_exit(arch::ExitStatus::kPass);
+  }
+  arch::halt_forever();
+}
+
+void wait_ticks(uint64_t n) {
+  uint64_t until = clock_ticks() + n;
+  while (clock_ticks() < until) arch::wait_for_interrupt();
+}
+
+// --- boot: the clock ticks --------------------------------------------------
+void test_boot() {
+  uint64_t start = clock_ticks();
+  for (int i = 1; i <= 3; ++i) {
+    wait_ticks(10);
+    kprintf("timer: tick %lu (%s, %u Hz)\n", clock_ticks(), arch::timer_source(), arch::timer_hz());
+  }
+  CHECK(clock_ticks() >= start + 30, "clock advanced only %lu ticks", clock_ticks() - start);
+}
+
+// --- exceptions: deliberately fault; the exception dump must name them ------
+// noinline keeps these as real frames so the backtrace can name them.
+[[gnu::noinline]] void provoke_page_fault() {
+  volatile uint64_t* bad = reinterpret_cast<volatile uint64_t*>(0xdead0000ull);
+  *bad = 0x1234;  // nothing is mapped in the lower half of the kernel's space
+}
+
+[[gnu::noinline]] void provoke_divide_error() {
+  volatile int zero = 0;
+  volatile int result = 42 / zero;
+  (void)result;
+}
+
+[[gnu::noinline]] void provoke_panic() { panic("selftest: deliberate panic with value %d", 42); }
+
+// --- memory: every page through each allocator, and back --------------------
+struct FreeLink {
+  FreeLink* next;
+};
+
+void test_pages(size_t baseline) {
+  // Chain the pages through their own first word (via the direct map).
+  FreeLink* chain = nullptr;
+  size_t got = 0;
+  paddr_t pa;
+  while (vm_page_grab(&pa) == KERN_SUCCESS) {
+    auto* link = static_cast<FreeLink*>(arch::phys_to_virt(pa));
+    link->next = chain;
+    chain = link;
+    ++got;
+  }
+  kprintf("memory: grabbed %zu pages until exhaustion\n", got);
+  CHECK(got == baseline, "grabbed %zu of %zu free pages", got, baseline);
+  CHECK(vm_page_free_count() == 0, "%zu pages still free", vm_page_free_count());
+  while (chain) {
+    FreeLink* next = chain->next;
+    vm_page_release(arch::virt_to_phys(chain));
+    chain = next;
+  }
+  CHECK(vm_page_free_count() == baseline, "free count %zu after release, expected %zu", vm_page_free_count(),
+        baseline);
+}
+
+struct TestObject {
+  TestObject* next;
+  uint64_t payload[5];
+  static int live;
+  TestObject() { ++live; }
+  ~TestObject() { --live; }
+};
+int TestObject::live = 0;
+
+void test_zone(size_t baseline) {
+  TypedZone<TestObject> zone;
+  CHECK(zone.init("selftest.objects", kernel_page_source()) == KERN_SUCCESS, "zone init");
+  TestObject* list = nullptr;
+  size_t n = 0;
+  while (TestObject* o = zone.create()) {
+    o->next = list;
+    o->payload[0] = n++;
+    list = o;
+  }
+  kprintf("memory: zone held %zu objects of %zu bytes at exhaustion\n", n, sizeof(TestObject));
+  CHECK(n > 0 && TestObject::live == int(n), "created %zu, live %d", n, TestObject::live);
+  CHECK(vm_page_free_count() < 16, "zone stopped with %zu pages still free", vm_page_free_count());
+  size_t expect = n;
+  bool intact = true;
+  while (list) {
+    TestObject* next = list->next;
+    intact &= list->payload[0] == --expect;
+    zone.destroy(list);
+    list = next;
+  }
+  CHECK(intact, "zone objects overlapped");
+  CHECK(TestObject::live == 0, "%d objects not destroyed", TestObject::live);
+  CHECK(vm_page_free_count() == baseline, "free count %zu after zone drain, expected %zu", vm_page_free_count(),
+        baseline);
+}
+
+void test_kalloc(size_t baseline) {
+  static const size_t kSizes[] = {24, 200, 1000, 3000, 16, 9000, 512, 40000};
+  FreeLink* list = nullptr;
+  size_t n = 0;
+  size_t heap_before = kalloc_bytes_in_use();
+  for (;;) {
+    size_t size = kSizes[n % (sizeof kSizes / sizeof kSizes[0])];
+    auto* link = static_cast<FreeLink*>(kalloc(size));
+    if (!link) {
+      if (size <= 16) break;  // even the smallest class is exhausted
+      ++n;
+      continue;
+    }
+    link->next = list;
+    list = link;
+    ++n;
+  }
+  kprintf("memory: kalloc served %zu requests until exhaustion\n", n);
+  while (list) {
+    FreeLink* next = list->next;
+    kfree(list);
+    list = next;
+  }
+  CHECK(kalloc_bytes_in_use() == heap_before, "heap holds %zu bytes, expected %zu", kalloc_bytes_in_use(),
+        heap_before);
+  CHECK(vm_page_free_count() == baseline, "free count %zu after kalloc drain, expected %zu",
+        vm_page_free_count(), baseline);
+}
+
+void test_memory() {
+  size_t baseline = vm_page_free_count();
+  kprintf("memory: %zu pages free at start\n", baseline);
+  CHECK(baseline > 1000, "only %zu free pages", baseline);
+  test_pages(baseline);
+  test_zone(baseline);
+  test_kalloc(baseline);
+  kprintf("memory: %zu pages free at end\n", vm_page_free_count());
+}
+
+}  // namespace
+
+void run_selftest(const char* name) {
+  kprintf("selftest %s: start\n", name);
+  if (__builtin_strcmp(name, "boot") == 0) {
+    test_boot();
+  } else if (__builtin_strcmp(name, "pagefault") == 0) {
+    provoke_page_fault();
+    CHECK(false, "the page fault returned");
+  } else if (__builtin_strcmp(name, "divide") == 0) {
+    provoke_divide_error();
+    CHECK(false, "the divide error returned");
+  } else if (__builtin_strcmp(name, "panic") == 0) {
+    provoke_panic();
+  } else if (__builtin_strcmp(name, "memory") == 0) {
+    test_memory();
+  } else {
+    kprintf("selftest: unknown test \"%s\"\n", name);
+    ++g_failures;
+  }
+  finish(name);
+}
+
+}  // namespace mk

@@ -1,0 +1,57 @@
+#include "kern/startup.h"
+
+#include "kern/arch.h"
+#include "kern/boot_args.h"
+#include "kern/clock.h"
+#include "kern/console.h"
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "kern/selftest.h"
+#include "kern/symbols.h"
+#include "vm/vm_resident.h"
+
+namespace mk {
+namespace {
+
+void print_memory_map(const BootInfo& info) {
+  kprintf("memory map (%zu regions):\n", info.mmap_count);
+  for (size_t i = 0; i < info.mmap_count; ++i) {
+    const MemoryRegion& r = info.mmap[i];
+    kprintf("  %016lx-%016lx %-16s %8lu KiB\n", r.base, r.base + r.length - 1, memory_region_type_name(r.type),
+            r.length / 1024);
+  }
+}
+
+}  // namespace
+
+void kernel_startup(const BootInfo& info, BootReservations& reserved) {
+  kprintf("boot: loader \"%s\", command line \"%s\", %zu module(s)\n",
+          info.loader_name ? info.loader_name : "?", info.cmdline ? info.cmdline : "", info.module_count);
+  for (size_t i = 0; i < info.module_count; ++i)
+    kprintf("  module %zu: %#lx-%#lx \"%s\"\n", i, info.modules[i].start, info.modules[i].end,
+            info.modules[i].cmdline);
+  print_memory_map(info);
+  vm_resident_init(info, reserved);
+  kalloc_init();
+  symbols_init(info);
+  size_t free_pages = vm_page_free_count();
+  kprintf("memory: %lu MiB usable, %zu pages free (%zu MiB) after %zu reserved ranges\n",
+          usable_bytes(info) >> 20, free_pages, free_pages * kPageSize >> 20, reserved.count());
+}
+
+void kernel_run(const BootInfo& info) {
+  char name[32];
+  if (boot_arg(info.cmdline, "selftest", name, sizeof name)) run_selftest(name);
+  // No boot servers yet: show that the clock runs.
+  kprintf("kernel: idle; timer ticks every second below\n");
+  uint64_t next = arch::timer_hz();
+  for (;;) {
+    arch::wait_for_interrupt();
+    if (clock_ticks() >= next) {
+      kprintf("timer: tick %lu, uptime %lu ms\n", clock_ticks(), clock_uptime_ms());
+      next += arch::timer_hz();
+    }
+  }
+}
+
+}  // namespace mk
