@@ -24,7 +24,7 @@ class BootReservations {
   const PhysRange& operator[](size_t i) const { return ranges_[i]; }
 
  private:
-  PhysRange ranges_[kMax];
+  PhysRange ranges_[kMax]{};
   size_t count_ = 0;
 };
 

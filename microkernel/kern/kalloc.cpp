@@ -4,6 +4,7 @@
 #include "kern/panic.h"
 #include "kern/spinlock.h"
 #include "lib/heap.h"
+#include "lib/result.h"
 #include "lib/zone.h"
 #include "vm/vm_resident.h"
 

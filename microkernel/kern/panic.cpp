@@ -13,13 +13,35 @@ namespace {
 constinit bool g_panicking = false;
 }  // namespace
 
-void print_backtrace(uint64_t pc, uint64_t rbp) {
+namespace {
+
+// Does `ret` look like a return address: kernel text right after a call?
+bool after_call(uint64_t ret) {
+  if (!arch::is_kernel_text(ret) || !arch::is_kernel_text(ret - 5)) return false;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(ret);
+  return p[-5] == 0xE8 || (p[-2] == 0xFF && (p[-1] & 0x38) == 0x10) || (p[-3] == 0xFF && (p[-2] & 0x38) == 0x10);
+}
+
+}  // namespace
+
+void print_backtrace(uint64_t pc, uint64_t rbp, uint64_t sp) {
   char name[160];
   kprintf_unlocked("backtrace:\n");
   int depth = 0;
   if (pc) {
     symbolize(pc, name, sizeof name);
     kprintf_unlocked("  #%d 0x%016lx %s\n", depth++, pc, name);
+  }
+  // A leaf function, or one stopped in its prologue, has no frame of its own
+  // yet: its return address is on top of the stack, not behind rbp.
+  if (sp && (sp & 7) == 0 && arch::is_kernel_data_address(sp) && arch::is_kernel_data_address(sp + 7)) {
+    uint64_t top = *reinterpret_cast<const uint64_t*>(sp);
+    bool rbp_ok = rbp && (rbp & 7) == 0 && arch::is_kernel_data_address(rbp + 15);
+    uint64_t frame_ret = rbp_ok ? reinterpret_cast<const uint64_t*>(rbp)[1] : 0;
+    if (top != frame_ret && after_call(top)) {
+      symbolize(top - 1, name, sizeof name);
+      kprintf_unlocked("  #%d 0x%016lx %s\n", depth++, top, name);
+    }
   }
   // Each frame is [saved rbp][return address]; frames grow upward as we walk,
   // so a non-increasing rbp or one outside kernel memory ends the walk.
@@ -56,7 +78,9 @@ void panic(const char* fmt, ...) {
   format(buf, sizeof buf, fmt, ap);
   va_end(ap);
   kprintf_unlocked("%s\n", buf);
-  print_backtrace(0, reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
+  uint64_t here;
+  asm volatile("leaq 0(%%rip), %0" : "=r"(here));
+  print_backtrace(here, reinterpret_cast<uint64_t>(__builtin_frame_address(0)), 0);
   halt_after_panic();
 }
 

@@ -10,8 +10,9 @@ namespace mk {
 [[noreturn]] void panic(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Print "#n 0xaddr name+0xoff" lines walking the frame-pointer chain from
-// `rbp`, starting with `pc` when non-zero.
-void print_backtrace(uint64_t pc, uint64_t rbp);
+// `rbp`, starting with `pc` when non-zero. `sp` (or 0) is the stack pointer
+// at `pc`, used to find the caller of a function that has no frame yet.
+void print_backtrace(uint64_t pc, uint64_t rbp, uint64_t sp);
 
 // Stop after an unrecoverable error whose report was already printed.
 [[noreturn]] void halt_after_panic();

@@ -1,6 +1,7 @@
 #include "kern/symbols.h"
 
 #include "kern/arch.h"
+#include "lib/result.h"
 #include "kern/console.h"
 #include "lib/demangle.h"
 #include "lib/elf_symbols.h"

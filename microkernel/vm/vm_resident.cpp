@@ -1,6 +1,7 @@
 #include "vm/vm_resident.h"
 
 #include "kern/arch.h"
+#include "lib/result.h"
 #include "kern/console.h"
 #include "kern/panic.h"
 #include "kern/spinlock.h"

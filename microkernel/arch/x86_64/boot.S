@@ -154,6 +154,8 @@ boot_pd: .skip 4096
 boot_stack32_top:
 
 .text
+.global higher_half_entry
+.type higher_half_entry, @function
 higher_half_entry:
   movabs $boot_stack_top, %rsp
   xor %ebp, %ebp
@@ -164,6 +166,7 @@ higher_half_entry:
   cli
   hlt
   jmp 5b
+.size higher_half_entry, . - higher_half_entry
 
 .bss
 .balign 16

@@ -22,7 +22,6 @@ extern "C" char kernel_phys_start[], kernel_end[], boot_stack_top[];
 namespace mk::x86 {
 namespace {
 
-constexpr uint32_t kMultiboot2BootloaderMagic = 0x36d76289;
 
 constinit BootInfo g_boot_info{};
 constinit BootReservations g_reserved{};

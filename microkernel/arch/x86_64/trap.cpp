@@ -39,7 +39,7 @@ void describe_page_fault_error(uint64_t err, char* buf, size_t size) {
   kprintf_unlocked("    r13 %016lx  r14 %016lx  r15 %016lx\n", f.r13, f.r14, f.r15);
   kprintf_unlocked("    cr0 %016lx  cr2 %016lx  cr3 %016lx  cr4 %016lx\n", read_cr0(), cr2, read_cr3(),
                    read_cr4());
-  print_backtrace(f.rip, f.rbp);
+  print_backtrace(f.rip, f.rbp, f.rsp);
   kprintf_unlocked("panic: unhandled %s in kernel mode\n", exception_name(f.vector));
   halt_after_panic();
 }
