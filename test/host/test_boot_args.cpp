@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "kern/boot_args.h"
 
 using mk::boot_arg;
