@@ -38,3 +38,33 @@ uint32_t timer_hz();
 const char* timer_source();
 
 }  // namespace mk::arch
+
+#include <machine/thread_state.h>
+#include <mach/kern_return.h>
+
+namespace mk::arch {
+
+// Threads. The kernel stack and FPU image are allocated here; the initial
+// stack makes the first switch to the thread enter user mode at `entry`
+// (or run fn(arg) in the kernel).
+kern_return_t thread_init_user(ThreadState& t, uint64_t entry, uint64_t user_sp);
+kern_return_t thread_init_kernel(ThreadState& t, void (*fn)(void*), void* arg);
+void thread_adopt_boot_context(ThreadState& t);  // the boot stack becomes the idle thread
+void thread_destroy(ThreadState& t);
+// Switch from prev to next (FPU state, kernel stack for traps, address
+// space: `space` or the kernel's when null). Returns when prev runs again.
+void context_switch(ThreadState& prev, ThreadState& next, AddressSpaceState* space);
+
+// User address spaces.
+uint64_t user_address_top();
+kern_return_t address_space_create(AddressSpaceState& s);
+// Maps one page the space then owns (freed with the space).
+kern_return_t address_space_map_page(AddressSpaceState& s, uint64_t va, paddr_t pa, bool writable, bool executable);
+void address_space_destroy(AddressSpaceState& s);
+
+// Copy to and from the current task's user memory. KERN_INVALID_ADDRESS when
+// any byte is outside user space or not mapped with the needed access.
+kern_return_t copyin(void* dst, uint64_t user_src, size_t len);
+kern_return_t copyout(uint64_t user_dst, const void* src, size_t len);
+
+}  // namespace mk::arch

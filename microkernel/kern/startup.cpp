@@ -2,12 +2,15 @@
 
 #include "kern/arch.h"
 #include "kern/boot_args.h"
+#include "kern/boot_tasks.h"
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "kern/selftest.h"
 #include "kern/symbols.h"
+#include "kern/task.h"
 #include "vm/vm_resident.h"
 
 namespace mk {
@@ -34,6 +37,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   vm_resident_init(info, reserved);
   kalloc_init();
   symbols_init(info);
+  sched_init();
   size_t free_pages = vm_page_free_count();
   kprintf("memory: %lu MiB usable, %zu pages free (%zu MiB) after %zu reserved ranges\n",
           usable_bytes(info) >> 20, free_pages, free_pages * kPageSize >> 20, reserved.count());
@@ -42,12 +46,20 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
 void kernel_run(const BootInfo& info) {
   char name[32];
   if (boot_arg(info.cmdline, "selftest", name, sizeof name)) run_selftest(name);
-  // No boot servers yet: show that the clock runs.
-  kprintf("kernel: idle; timer ticks every second below\n");
+  size_t tasks = start_boot_tasks(info);
+  bool halt_when_done = boot_flag(info.cmdline, "halt_when_idle");
+  if (tasks == 0) kprintf("kernel: no boot tasks; timer ticks every second below\n");
+  // The idle thread: it runs whenever nothing else can.
   uint64_t next = arch::timer_hz();
   for (;;) {
+    sched_preempt_point();
+    if (halt_when_done && live_user_tasks() == 0) {
+      kprintf("kernel: all tasks have ended\n");
+      arch::emulator_exit(arch::ExitStatus::kPass);
+      arch::halt_forever();
+    }
     arch::wait_for_interrupt();
-    if (clock_ticks() >= next) {
+    if (tasks == 0 && clock_ticks() >= next) {
       kprintf("timer: tick %lu, uptime %lu ms\n", clock_ticks(), clock_uptime_ms());
       next += arch::timer_hz();
     }

@@ -63,12 +63,18 @@ paddr_t boot_table_alloc() {
   return pa;
 }
 
-paddr_t runtime_table_alloc() {
+}  // namespace
+
+paddr_t alloc_table_page() {
   paddr_t pa;
   if (vm_page_grab(&pa) != KERN_SUCCESS) return 0;
   __builtin_memset(table_at(pa), 0, kPageSize);
   return pa;
 }
+
+uint64_t* table_virt(paddr_t pa) { return table_at(pa); }
+
+namespace {
 
 void map_or_panic(paddr_t root, uint64_t va, paddr_t pa, uint64_t size, uint64_t flags, bool huge) {
   kern_return_t kr = map_range(root, va, pa, size, flags, huge, boot_table_alloc);
@@ -162,6 +168,8 @@ void paging_init(paddr_t table_spot, uint64_t table_spot_pages, const BootInfo& 
 
   if (g_cpu.pge) write_cr4(read_cr4() | kCr4Pge);
   write_cr3(root);
+  // PCIDs tag user TLB entries so a switch between tasks keeps them.
+  if (g_cpu.pcid) write_cr4(read_cr4() | kCr4Pcide);
   g_kernel_root = root;
   g_phys_window = kDirectMapBase;
   g_direct_map_live = true;
@@ -172,7 +180,7 @@ void* map_device(paddr_t pa, uint64_t size) {
   uint64_t len = page_round_up(pa + size) - base;
   kern_return_t kr = map_range(g_kernel_root, kDirectMapBase + base, base, len,
                                kPteWrite | kPteNx | kPteGlobal | kPteCacheDisable | kPteWriteThrough,
-                               false, runtime_table_alloc);
+                               false, alloc_table_page);
   if (kr != KERN_SUCCESS) panic("paging: cannot map device registers at %#lx: error %d", pa, kr);
   return reinterpret_cast<void*>(kDirectMapBase + pa);
 }

@@ -37,6 +37,10 @@ kern_return_t map_range(paddr_t root, uint64_t va, paddr_t pa, uint64_t size, ui
 bool translate(paddr_t root, uint64_t va, paddr_t* pa, uint64_t* pte_flags);
 
 paddr_t kernel_root();
+// A zeroed page-table page from the page pool (0 when none), and the kernel
+// address of a table page.
+paddr_t alloc_table_page();
+uint64_t* table_virt(paddr_t pa);
 
 // Build the kernel's final page tables (kernel image with per-section
 // permissions, direct map of all RAM) from table pages in the boot plan's

@@ -8,6 +8,7 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/vm_layout.h"
 #include "kern/arch.h"
@@ -47,6 +48,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t magic, uint32_t info_phys) {
   gdt_init();
   idt_init();
   tss_set_kernel_stack(reinterpret_cast<uint64_t>(boot_stack_top));
+  cpu_local_init();
+  syscall_init();
   kprintf("cpu: %s, features:%s%s%s%s%s%s\n", g_cpu.vendor, g_cpu.nx ? " nx" : "", g_cpu.pge ? " pge" : "",
           g_cpu.pcid ? " pcid" : "", g_cpu.pdpe1gb ? " pdpe1gb" : "", g_cpu.apic ? " apic" : "",
           g_cpu.xsave ? " xsave" : "");
@@ -71,6 +74,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t magic, uint32_t info_phys) {
   // The old window is gone: read the boot information again through the direct map.
   parse_boot_info(info_phys, info_size);
 
+  fpu_init();
   kernel_startup(g_boot_info, g_reserved);
 
   char timer[16] = "";

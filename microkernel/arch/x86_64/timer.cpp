@@ -7,6 +7,7 @@
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 
 namespace mk::x86 {
 namespace {
@@ -26,14 +27,17 @@ constinit const char* g_source = "none";
 uint32_t apic_read(uint32_t reg) { return g_apic[reg / 4]; }
 void apic_write(uint32_t reg, uint32_t v) { g_apic[reg / 4] = v; }
 
+// Acknowledge first: the tick may switch threads before this returns.
 void apic_timer_interrupt(TrapFrame&) {
-  clock_tick();
   apic_write(kApicEoi, 0);
+  clock_tick();
+  sched_tick();
 }
 
 void pit_timer_interrupt(TrapFrame&) {
-  clock_tick();
   pic_eoi(0);
+  clock_tick();
+  sched_tick();
 }
 
 void spurious_interrupt(TrapFrame&) {}  // the APIC wants no EOI for these

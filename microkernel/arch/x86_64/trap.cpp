@@ -6,6 +6,7 @@
 #include "arch/x86_64/trap_frame.h"
 #include "kern/console.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "kern/symbols.h"
 #include "lib/format.h"
 
@@ -45,15 +46,29 @@ void describe_page_fault_error(uint64_t err, char* buf, size_t size) {
 }
 
 }  // namespace
+
+void user_exception(TrapFrame& f);  // syscall.cpp
+
 }  // namespace mk::x86
+
+extern "C" char copy_user_insn[], copy_user_fixup[];
 
 extern "C" void trap_dispatch(mk::x86::TrapFrame* frame) {
   using namespace mk::x86;
   TrapFrame& f = *frame;
   if (IrqHandler h = idt_handler(uint8_t(f.vector))) {
     h(f);
+  } else if (f.vector < 32 && from_user(f)) {
+    user_exception(f);  // ends the task; returns only if another thread of it raced ahead
+  } else if (f.vector == 14 && f.rip == reinterpret_cast<uint64_t>(copy_user_insn)) {
+    f.rip = reinterpret_cast<uint64_t>(copy_user_fixup);  // copyin/copyout: bad user address
     return;
+  } else if (f.vector < 32) {
+    kernel_exception(f);
+  } else {
+    mk::kprintf("trap: spurious vector %lu ignored\n", f.vector);
   }
-  if (f.vector < 32) kernel_exception(f);  // user-mode exceptions arrive with tasks
-  mk::kprintf("trap: spurious vector %lu ignored\n", f.vector);
+  // Preempt only where no kernel code is interrupted mid-way: on the way back
+  // to user mode, or out of the idle loop.
+  if (from_user(f) || mk::sched_idle_thread_running()) mk::sched_preempt_point();
 }

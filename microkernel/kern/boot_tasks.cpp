@@ -1,0 +1,168 @@
+#include "kern/boot_tasks.h"
+
+#include "kern/arch.h"
+#include "kern/console.h"
+#include "kern/kalloc.h"
+#include "kern/task.h"
+#include "lib/elf64.h"
+#include "lib/elf_image.h"
+#include "lib/format.h"
+#include "lib/result.h"
+#include "vm/vm_resident.h"
+
+namespace mk {
+namespace {
+
+constexpr uint64_t kUserMin = 0x10000;             // nothing at or near address 0
+constexpr uint64_t kStackPages = 16;               // 64 KiB
+constexpr size_t kMaxArgs = 32;
+constexpr size_t kArgBlock = 4096;                 // argv/envp strings and pointers: the top stack page
+
+uint64_t stack_top() { return arch::user_address_top() - kPageSize; }  // a guard page above
+
+// Copy one segment into fresh pages of the task's address space.
+kern_return_t load_segment(Task* task, const uint8_t* file, const ElfSegment& seg) {
+  uint64_t start = page_round_down(seg.vaddr), end = page_round_up(seg.vaddr + seg.memsz);
+  for (uint64_t va = start; va < end; va += kPageSize) {
+    paddr_t pa;
+    TRY(vm_page_grab(&pa));
+    auto* page = static_cast<uint8_t*>(arch::phys_to_virt(pa));
+    __builtin_memset(page, 0, kPageSize);
+    // The part of [vaddr, vaddr+filesz) that falls in this page.
+    uint64_t lo = va > seg.vaddr ? va : seg.vaddr;
+    uint64_t hi = va + kPageSize < seg.vaddr + seg.filesz ? va + kPageSize : seg.vaddr + seg.filesz;
+    if (hi > lo) __builtin_memcpy(page + (lo - va), file + seg.offset + (lo - seg.vaddr), hi - lo);
+    kern_return_t kr = arch::address_space_map_page(task->space, va, pa, seg.flags & PF_W, seg.flags & PF_X);
+    if (kr != KERN_SUCCESS) {
+      vm_page_release(pa);
+      return kr;
+    }
+  }
+  return KERN_SUCCESS;
+}
+
+// Split `cmdline` into words (in place in `buf`).
+size_t split_words(char* buf, const char** words, size_t max) {
+  size_t n = 0;
+  char* p = buf;
+  while (*p && n < max) {
+    while (*p == ' ') *p++ = 0;
+    if (!*p) break;
+    words[n++] = p;
+    while (*p && *p != ' ') ++p;
+  }
+  return n;
+}
+
+// Build the System V initial stack (argc, argv, NULL, envp, NULL, strings)
+// in the top page of the stack; returns the initial rsp, 0 if it doesn't fit.
+uint64_t build_initial_stack(uint8_t* page, uint64_t page_va, const char* const* argv, size_t argc,
+                             const char* const* envp, size_t envc) {
+  uint64_t strings = kArgBlock;  // grows down from the page end
+  uint64_t ptrs[2 * kMaxArgs + 4];
+  size_t np = 0;
+  auto put_string = [&](const char* s) -> uint64_t {
+    size_t len = __builtin_strlen(s) + 1;
+    if (len > strings) return 0;
+    strings -= len;
+    __builtin_memcpy(page + strings, s, len);
+    return page_va + strings;
+  };
+  ptrs[np++] = argc;
+  for (size_t i = 0; i < argc; ++i)
+    if (!(ptrs[np++] = put_string(argv[i]))) return 0;
+  ptrs[np++] = 0;
+  for (size_t i = 0; i < envc; ++i)
+    if (!(ptrs[np++] = put_string(envp[i]))) return 0;
+  ptrs[np++] = 0;
+  uint64_t table = (strings - np * 8) & ~15ull;
+  if (table > strings || table < 64) return 0;
+  __builtin_memcpy(page + table, ptrs, np * 8);
+  return page_va + table;
+}
+
+kern_return_t start_module(const BootInfo& info, size_t index) {
+  const BootModule& m = info.modules[index];
+  const uint8_t* file = static_cast<const uint8_t*>(arch::phys_to_virt(m.start));
+  size_t size = m.end - m.start;
+
+  char* cmd = static_cast<char*>(kalloc(kArgBlock));
+  if (!cmd) return KERN_RESOURCE_SHORTAGE;
+  snformat(cmd, kArgBlock, "%s", m.cmdline);
+  const char* argv[kMaxArgs];
+  size_t argc = split_words(cmd, argv, kMaxArgs);
+  const char* name = argc ? argv[0] : "module";
+  for (const char* p = name; *p; ++p)
+    if (*p == '/') name = p + 1;
+
+  ElfImage* image = static_cast<ElfImage*>(kalloc(sizeof(ElfImage)));
+  if (!image) {
+    kfree(cmd);
+    return KERN_RESOURCE_SHORTAGE;
+  }
+  const char* error = "";
+  kern_return_t kr = elf_parse_executable(file, size, kUserMin, stack_top() - kStackPages * kPageSize, image, &error);
+  if (kr != KERN_SUCCESS) {
+    kprintf("boot: module %zu (%s) refused: %s\n", index, name, error);
+    kfree(image);
+    kfree(cmd);
+    return kr;
+  }
+
+  Task* task = nullptr;
+  kr = task_create(name, &task);
+  for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
+    kr = load_segment(task, file, image->segments[i]);
+
+  // The stack: the top page holds the arguments, the rest is zero.
+  uint64_t sp = 0;
+  for (uint64_t i = 0; kr == KERN_SUCCESS && i < kStackPages; ++i) {
+    paddr_t pa;
+    kr = vm_page_grab(&pa);
+    if (kr != KERN_SUCCESS) break;
+    auto* page = static_cast<uint8_t*>(arch::phys_to_virt(pa));
+    __builtin_memset(page, 0, kPageSize);
+    uint64_t va = stack_top() - (i + 1) * kPageSize;
+    if (i == 0) {
+      // The bootstrap (module 0) learns about the others through its environment.
+      char env_storage[8][256];
+      const char* envp[8];
+      size_t envc = 0;
+      if (index == 0) {
+        snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info.cmdline ? info.cmdline : "");
+        envp[envc] = env_storage[envc], ++envc;
+        snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info.module_count);
+        envp[envc] = env_storage[envc], ++envc;
+        for (size_t k = 1; k < info.module_count && envc < 8; ++k, ++envc) {
+          snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info.modules[k].cmdline);
+          envp[envc] = env_storage[envc];
+        }
+      }
+      sp = build_initial_stack(page, va, argv, argc, envp, envc);
+      if (!sp) kr = KERN_INVALID_ARGUMENT;
+    }
+    if (kr == KERN_SUCCESS) kr = arch::address_space_map_page(task->space, va, pa, true, false);
+    if (kr != KERN_SUCCESS) vm_page_release(pa);
+  }
+  if (kr == KERN_SUCCESS) kr = thread_create_user(task, image->entry, sp, nullptr);
+  if (kr != KERN_SUCCESS) {
+    kprintf("boot: module %zu (%s) could not be started: %s\n", index, name, kern_return_name(kr));
+    if (task) task_terminate(task, 1, "terminated: start-up failed");
+  } else {
+    kprintf("boot: task %lu (%s) started from module %zu, entry %#lx\n", task->id, task->name, index, image->entry);
+  }
+  kfree(image);
+  kfree(cmd);
+  return kr;
+}
+
+}  // namespace
+
+size_t start_boot_tasks(const BootInfo& info) {
+  size_t started = 0;
+  for (size_t i = 0; i < info.module_count; ++i)
+    if (start_module(info, i) == KERN_SUCCESS) ++started;
+  return started;
+}
+
+}  // namespace mk

@@ -1,0 +1,179 @@
+#include "kern/sched.h"
+
+#include "kern/arch.h"
+#include "kern/clock.h"
+#include "kern/panic.h"
+#include "kern/run_queue.h"
+#include "kern/task.h"
+
+namespace mk {
+
+constinit IrqSpinLock g_sched_lock;
+
+namespace {
+
+using ThreadList = boost::intrusive::list<
+    Thread, boost::intrusive::member_hook<Thread, boost::intrusive::list_member_hook<>, &Thread::run_link>>;
+
+// Per-processor scheduling state. One processor today; each CPU gets its own
+// when SMP bring-up lands, and this_processor() picks it.
+struct Processor {
+  Thread* current = nullptr;
+  Thread idle;
+  RunQueue<Thread> runq;
+  bool need_resched = false;
+  Thread* dead_prev = nullptr;  // switched away from while dead: reap after the switch
+};
+
+Processor g_processor;
+ThreadList g_sleepers;  // sorted by wake_tick
+
+Processor& this_processor() { return g_processor; }
+
+// Reap what the previous thread left behind; g_sched_lock is held.
+void finish_switch(Processor& p) {
+  if (Thread* dead = p.dead_prev) {
+    p.dead_prev = nullptr;
+    sched_reap_locked(dead);
+  }
+}
+
+// Pick the next thread and switch to it. Called with g_sched_lock held and
+// `irq` the interrupt state to restore; releases the lock.
+void schedule_locked(uint64_t irq) {
+  Processor& p = this_processor();
+  Thread* prev = p.current;
+  if (prev->state == ThreadState::kRunning) {
+    if (prev == &p.idle) {
+      prev->state = ThreadState::kRunnable;
+    } else {
+      prev->state = ThreadState::kRunnable;
+      // A thread with time left (woken by a more urgent one) keeps its place.
+      if (prev->quantum > 0)
+        p.runq.enqueue_front(*prev);
+      else
+        p.runq.enqueue(*prev);
+    }
+  }
+  Thread* next = p.runq.dequeue();
+  if (!next) next = &p.idle;
+  p.need_resched = false;
+  if (next == prev) {
+    prev->state = ThreadState::kRunning;
+    if (prev->quantum <= 0) prev->quantum = kQuantumTicks;
+    g_sched_lock.unlock(irq);
+    return;
+  }
+  if (prev->state == ThreadState::kDead) p.dead_prev = prev;
+  next->state = ThreadState::kRunning;
+  if (next->quantum <= 0) next->quantum = kQuantumTicks;
+  p.current = next;
+  arch::context_switch(prev->arch, next->arch, next->task ? &next->task->space : nullptr);
+  // prev runs again here, possibly much later and after other switches.
+  finish_switch(this_processor());
+  g_sched_lock.unlock(irq);
+}
+
+}  // namespace
+
+void sched_init() {
+  Processor& p = this_processor();
+  p.idle.id = 0;
+  p.idle.priority = 0;
+  p.idle.state = ThreadState::kRunning;
+  __builtin_memcpy(p.idle.name, "idle", 5);
+  arch::thread_adopt_boot_context(p.idle.arch);
+  p.current = &p.idle;
+}
+
+Thread* current_thread() { return this_processor().current; }
+
+void sched_make_runnable(Thread* t) {
+  uint64_t irq = g_sched_lock.lock();
+  Processor& p = this_processor();
+  t->state = ThreadState::kRunnable;
+  p.runq.enqueue(*t);
+  if (t->priority > p.current->priority || p.current == &p.idle) p.need_resched = true;
+  g_sched_lock.unlock(irq);
+}
+
+void thread_yield() {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = this_processor().current;
+  if (self->state == ThreadState::kRunning) self->quantum = 0;  // to the back of its queue
+  schedule_locked(irq);
+}
+
+void thread_sleep_ticks(uint64_t ticks) {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = this_processor().current;
+  self->wake_tick = clock_ticks() + (ticks ? ticks : 1);
+  auto it = g_sleepers.begin();
+  while (it != g_sleepers.end() && it->wake_tick <= self->wake_tick) ++it;
+  g_sleepers.insert(it, *self);
+  self->sleeping = true;
+  self->state = ThreadState::kBlocked;
+  schedule_locked(irq);
+}
+
+void sched_tick() {
+  LockGuard guard(g_sched_lock);
+  Processor& p = this_processor();
+  uint64_t now = clock_ticks();
+  while (!g_sleepers.empty() && g_sleepers.front().wake_tick <= now) {
+    Thread& t = g_sleepers.front();
+    g_sleepers.pop_front();
+    t.sleeping = false;
+    t.state = ThreadState::kRunnable;
+    p.runq.enqueue(t);
+    if (t.priority > p.current->priority) p.need_resched = true;
+  }
+  if (p.current == &p.idle) {
+    if (!p.runq.empty()) p.need_resched = true;
+  } else if (--p.current->quantum <= 0) {
+    if (p.runq.top_priority() >= p.current->priority) p.need_resched = true;
+    else p.current->quantum = kQuantumTicks;  // nobody else to run: keep going
+  }
+}
+
+void sched_preempt_point() {
+  if (!this_processor().need_resched) return;
+  uint64_t irq = g_sched_lock.lock();
+  schedule_locked(irq);
+}
+
+bool sched_idle() {
+  LockGuard guard(g_sched_lock);
+  return this_processor().runq.empty() && g_sleepers.empty();
+}
+
+bool sched_idle_thread_running() { return this_processor().current == &this_processor().idle; }
+
+void sched_exit_current() {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = this_processor().current;
+  self->state = ThreadState::kDead;
+  schedule_locked(irq);
+  panic("sched: dead thread %lu resumed", self->id);
+}
+
+void sched_remove_locked(Thread* t) {
+  if (t->state == ThreadState::kRunnable) this_processor().runq.remove(*t);
+  if (t->sleeping) {
+    g_sleepers.erase(g_sleepers.iterator_to(*t));
+    t->sleeping = false;
+  }
+}
+
+}  // namespace mk
+
+// First code a new thread runs after the switch that started it (from
+// context.S): finish that switch and drop the scheduler lock. Interrupts stay
+// off until the thread's own entry turns them on (iretq or sti).
+extern "C" void sched_thread_start() {
+  mk::finish_switch(mk::this_processor());
+  mk::g_sched_lock.unlock(0);
+}
+
+// A kernel thread's function returned (context.S).
+extern "C" [[noreturn]] void kernel_thread_exit() { mk::sched_exit_current(); }

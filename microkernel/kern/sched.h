@@ -1,0 +1,38 @@
+// The scheduler: per-processor priority run queues, time slices from the
+// clock, sleeping with deadlines, yield. One lock (g_sched_lock) guards the
+// queues and thread states; it is held across a context switch and released
+// by the thread that resumes.
+#pragma once
+
+#include <stdint.h>
+
+#include "kern/spinlock.h"
+#include "kern/thread.h"
+
+namespace mk {
+
+inline constexpr int kQuantumTicks = 3;
+
+void sched_init();              // the boot context becomes this CPU's idle thread
+Thread* current_thread();
+void sched_make_runnable(Thread* t);
+void thread_yield();
+void thread_sleep_ticks(uint64_t ticks);
+void sched_tick();              // from the clock interrupt
+// Called on the way back to user mode (and from the idle loop): switch if a
+// more urgent thread or the end of the time slice asked for it.
+void sched_preempt_point();
+bool sched_idle();              // no thread is runnable or sleeping
+bool sched_idle_thread_running();
+// Stop running the current thread for good (its state is kDead already).
+[[noreturn]] void sched_exit_current();
+
+// For task.cpp: with g_sched_lock held.
+void sched_remove_locked(Thread* t);
+void sched_reap_locked(Thread* t);
+
+extern IrqSpinLock g_sched_lock;
+
+}  // namespace mk
+
+extern "C" void sched_thread_start();

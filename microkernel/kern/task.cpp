@@ -1,0 +1,154 @@
+#include "kern/task.h"
+
+#include "kern/arch.h"
+#include "kern/console.h"
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "kern/sched.h"
+#include "lib/format.h"
+#include "lib/zone.h"
+
+namespace mk {
+namespace {
+
+using TaskList = boost::intrusive::list<
+    Task, boost::intrusive::member_hook<Task, boost::intrusive::list_member_hook<>, &Task::all_link>>;
+
+constinit TypedZone<Task> g_task_zone{};
+constinit TypedZone<Thread> g_thread_zone{};
+constinit bool g_zones_ready = false;
+TaskList g_tasks;  // guarded by g_sched_lock
+uint64_t g_next_task_id = 1;
+uint64_t g_next_thread_id = 1;
+
+void zones_init() {
+  if (g_zones_ready) return;
+  if (g_task_zone.init("task", kernel_page_source()) != KERN_SUCCESS ||
+      g_thread_zone.init("thread", kernel_page_source()) != KERN_SUCCESS)
+    panic("task: cannot create the task and thread zones");
+  g_zones_ready = true;
+}
+
+// With g_sched_lock held: drop a task reference; the last one frees it.
+void task_release_locked(Task* task) {
+  if (--task->refs) return;
+  g_tasks.erase(g_tasks.iterator_to(*task));
+  arch::address_space_destroy(task->space);
+  g_task_zone.destroy(task);
+}
+
+Thread* new_thread(Task* task, const char* name) {
+  Thread* t = g_thread_zone.create();
+  if (!t) return nullptr;
+  t->task = task;
+  snformat(t->name, sizeof t->name, "%s", name);
+  return t;
+}
+
+void attach_and_start(Task* task, Thread* t) {
+  {
+    LockGuard guard(g_sched_lock);
+    t->id = g_next_thread_id++;
+    if (task) {
+      task->threads.push_back(*t);
+      ++task->live_threads;
+      ++task->refs;
+    }
+  }
+  sched_make_runnable(t);
+}
+
+}  // namespace
+
+kern_return_t task_create(const char* name, Task** out) {
+  zones_init();
+  Task* task = g_task_zone.create();
+  if (!task) return KERN_RESOURCE_SHORTAGE;
+  kern_return_t kr = arch::address_space_create(task->space);
+  if (kr != KERN_SUCCESS) {
+    g_task_zone.destroy(task);
+    return kr;
+  }
+  snformat(task->name, sizeof task->name, "%s", name);
+  {
+    LockGuard guard(g_sched_lock);
+    task->id = g_next_task_id++;
+    g_tasks.push_back(*task);
+  }
+  *out = task;
+  return KERN_SUCCESS;
+}
+
+kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out) {
+  zones_init();
+  Thread* t = new_thread(task, task->name);
+  if (!t) return KERN_RESOURCE_SHORTAGE;
+  kern_return_t kr = arch::thread_init_user(t->arch, entry, user_sp);
+  if (kr != KERN_SUCCESS) {
+    g_thread_zone.destroy(t);
+    return kr;
+  }
+  attach_and_start(task, t);
+  if (out) *out = t;
+  return KERN_SUCCESS;
+}
+
+kern_return_t thread_create_kernel(const char* name, void (*fn)(void*), void* arg, int priority, Thread** out) {
+  zones_init();
+  Thread* t = new_thread(nullptr, name);
+  if (!t) return KERN_RESOURCE_SHORTAGE;
+  t->priority = priority;
+  kern_return_t kr = arch::thread_init_kernel(t->arch, fn, arg);
+  if (kr != KERN_SUCCESS) {
+    g_thread_zone.destroy(t);
+    return kr;
+  }
+  attach_and_start(nullptr, t);
+  if (out) *out = t;
+  return KERN_SUCCESS;
+}
+
+// A dead thread that no CPU runs on: free it. g_sched_lock is held.
+void sched_reap_locked(Thread* t) {
+  Task* task = t->task;
+  arch::thread_destroy(t->arch);
+  if (task) {
+    task->threads.erase(task->threads.iterator_to(*t));
+    --task->live_threads;
+  }
+  g_thread_zone.destroy(t);
+  if (task) task_release_locked(task);
+}
+
+void task_terminate(Task* task, int status, const char* why) {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = current_thread();
+  bool own = self->task == task;
+  if (!task->terminated) {
+    task->terminated = true;
+    task->exit_status = status;
+    kprintf("task %lu (%s) %s\n", task->id, task->name, why);
+    // Stop every other thread now; the calling one stops below.
+    for (auto it = task->threads.begin(); it != task->threads.end();) {
+      Thread& t = *it++;
+      if (&t == self) continue;
+      if (t.state == ThreadState::kRunning) panic("task: thread %lu runs on another CPU", t.id);  // SMP: IPI
+      sched_remove_locked(&t);
+      t.state = ThreadState::kDead;
+      sched_reap_locked(&t);
+    }
+    // The creation reference: the task goes when its last thread is reaped.
+    task_release_locked(task);
+  }
+  g_sched_lock.unlock(irq);
+  if (own) sched_exit_current();
+}
+
+Task* current_task() { return current_thread()->task; }
+
+size_t live_user_tasks() {
+  LockGuard guard(g_sched_lock);
+  return g_tasks.size();
+}
+
+}  // namespace mk

@@ -1,0 +1,52 @@
+// Task: an address space plus the threads that run in it (and, with IPC, a
+// port name space). Reference counted: each thread holds one reference, so
+// the task and its address space go away with its last thread.
+#pragma once
+
+#include <machine/thread_state.h>
+#include <mach/kern_return.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <boost/intrusive/list.hpp>
+
+#include "kern/thread.h"
+
+namespace mk {
+
+class Task {
+ public:
+  using ThreadList = boost::intrusive::list<
+      Thread, boost::intrusive::member_hook<Thread, boost::intrusive::list_member_hook<>, &Thread::task_link>>;
+
+  boost::intrusive::list_member_hook<> all_link;  // the kernel's task list
+
+  uint64_t id = 0;
+  char name[32] = {};
+  uint32_t refs = 1;              // guarded by the scheduler lock
+  ThreadList threads;
+  size_t live_threads = 0;
+  uint64_t emulation_entry = 0;   // 0: foreign system calls are fatal
+  bool terminated = false;
+  int exit_status = 0;
+  arch::AddressSpaceState space;
+};
+
+// Create an empty task with its own address space (kernel half shared).
+// KERN_RESOURCE_SHORTAGE when memory runs out.
+kern_return_t task_create(const char* name, Task** out);
+// Create a thread in `task` that enters user mode at `entry` with stack
+// pointer `user_sp`; it is runnable at once.
+kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out);
+// Create a kernel thread running fn(arg); it is runnable at once.
+kern_return_t thread_create_kernel(const char* name, void (*fn)(void*), void* arg, int priority, Thread** out);
+
+// End a task: every thread stops; the address space is freed with the last
+// one. `why` is logged ("exited with status 0", "terminated: #PF ..."). Safe
+// to call from the task's own thread, which then never returns.
+void task_terminate(Task* task, int status, const char* why);
+
+Task* current_task();
+size_t live_user_tasks();
+
+}  // namespace mk

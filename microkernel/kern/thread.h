@@ -1,0 +1,35 @@
+// Thread: the unit the scheduler runs. Owned by its task (which keeps a list
+// of them); the scheduler links it into one run queue or the sleep list at a
+// time. Allocated from a zone; freed by the reaper once it is dead and off
+// its kernel stack.
+#pragma once
+
+#include <machine/thread_state.h>
+#include <stdint.h>
+
+#include <boost/intrusive/list.hpp>
+
+namespace mk {
+
+class Task;
+
+enum class ThreadState : uint8_t { kEmbryo, kRunnable, kRunning, kBlocked, kDead };
+
+class Thread {
+ public:
+  boost::intrusive::list_member_hook<> run_link;   // run queue, sleep list or reap list
+  boost::intrusive::list_member_hook<> task_link;  // Task::threads_
+
+  uint64_t id = 0;
+  Task* task = nullptr;      // nullptr for kernel threads
+  ThreadState state = ThreadState::kEmbryo;
+  int priority = 16;
+  int quantum = 0;           // ticks left in the time slice
+  uint64_t wake_tick = 0;    // when sleeping with a deadline
+  bool sleeping = false;     // on the sleep list
+  bool terminate_requested = false;
+  char name[24] = {};
+  arch::ThreadState arch;
+};
+
+}  // namespace mk
