@@ -5,6 +5,7 @@
 #include "kern/panic.h"
 #include "kern/run_queue.h"
 #include "kern/task.h"
+#include "lib/global.h"
 
 namespace mk {
 
@@ -25,10 +26,10 @@ struct Processor {
   Thread* dead_prev = nullptr;  // switched away from while dead: reap after the switch
 };
 
-Processor g_processor;
-ThreadList g_sleepers;  // sorted by wake_tick
+constinit Global<Processor> g_processor;
+constinit Global<ThreadList> g_sleepers;  // sorted by wake_tick, guarded by g_sched_lock
 
-Processor& this_processor() { return g_processor; }
+Processor& this_processor() { return *g_processor; }
 
 // Reap what the previous thread left behind; g_sched_lock is held.
 void finish_switch(Processor& p) {
@@ -77,6 +78,8 @@ void schedule_locked(uint64_t irq) {
 }  // namespace
 
 void sched_init() {
+  g_processor.init();
+  g_sleepers.init();
   Processor& p = this_processor();
   p.idle.id = 0;
   p.idle.priority = 0;
@@ -108,9 +111,9 @@ void thread_sleep_ticks(uint64_t ticks) {
   uint64_t irq = g_sched_lock.lock();
   Thread* self = this_processor().current;
   self->wake_tick = clock_ticks() + (ticks ? ticks : 1);
-  auto it = g_sleepers.begin();
-  while (it != g_sleepers.end() && it->wake_tick <= self->wake_tick) ++it;
-  g_sleepers.insert(it, *self);
+  auto it = g_sleepers->begin();
+  while (it != g_sleepers->end() && it->wake_tick <= self->wake_tick) ++it;
+  g_sleepers->insert(it, *self);
   self->sleeping = true;
   self->state = ThreadState::kBlocked;
   schedule_locked(irq);
@@ -120,9 +123,9 @@ void sched_tick() {
   LockGuard guard(g_sched_lock);
   Processor& p = this_processor();
   uint64_t now = clock_ticks();
-  while (!g_sleepers.empty() && g_sleepers.front().wake_tick <= now) {
-    Thread& t = g_sleepers.front();
-    g_sleepers.pop_front();
+  while (!g_sleepers->empty() && g_sleepers->front().wake_tick <= now) {
+    Thread& t = g_sleepers->front();
+    g_sleepers->pop_front();
     t.sleeping = false;
     t.state = ThreadState::kRunnable;
     p.runq.enqueue(t);
@@ -144,7 +147,7 @@ void sched_preempt_point() {
 
 bool sched_idle() {
   LockGuard guard(g_sched_lock);
-  return this_processor().runq.empty() && g_sleepers.empty();
+  return this_processor().runq.empty() && g_sleepers->empty();
 }
 
 bool sched_idle_thread_running() { return this_processor().current == &this_processor().idle; }
@@ -160,7 +163,7 @@ void sched_exit_current() {
 void sched_remove_locked(Thread* t) {
   if (t->state == ThreadState::kRunnable) this_processor().runq.remove(*t);
   if (t->sleeping) {
-    g_sleepers.erase(g_sleepers.iterator_to(*t));
+    g_sleepers->erase(g_sleepers->iterator_to(*t));
     t->sleeping = false;
   }
 }

@@ -38,6 +38,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   kalloc_init();
   symbols_init(info);
   sched_init();
+  task_init();
   size_t free_pages = vm_page_free_count();
   kprintf("memory: %lu MiB usable, %zu pages free (%zu MiB) after %zu reserved ranges\n",
           usable_bytes(info) >> 20, free_pages, free_pages * kPageSize >> 20, reserved.count());

@@ -6,6 +6,7 @@
 #include "kern/panic.h"
 #include "kern/sched.h"
 #include "lib/format.h"
+#include "lib/global.h"
 #include "lib/zone.h"
 
 namespace mk {
@@ -17,22 +18,27 @@ using TaskList = boost::intrusive::list<
 constinit TypedZone<Task> g_task_zone{};
 constinit TypedZone<Thread> g_thread_zone{};
 constinit bool g_zones_ready = false;
-TaskList g_tasks;  // guarded by g_sched_lock
+constinit Global<TaskList> g_tasks;  // guarded by g_sched_lock
 uint64_t g_next_task_id = 1;
 uint64_t g_next_thread_id = 1;
 
-void zones_init() {
+}  // namespace
+
+void task_init() {
   if (g_zones_ready) return;
+  g_tasks.init();
   if (g_task_zone.init("task", kernel_page_source()) != KERN_SUCCESS ||
       g_thread_zone.init("thread", kernel_page_source()) != KERN_SUCCESS)
     panic("task: cannot create the task and thread zones");
   g_zones_ready = true;
 }
 
+namespace {
+
 // With g_sched_lock held: drop a task reference; the last one frees it.
 void task_release_locked(Task* task) {
   if (--task->refs) return;
-  g_tasks.erase(g_tasks.iterator_to(*task));
+  g_tasks->erase(g_tasks->iterator_to(*task));
   arch::address_space_destroy(task->space);
   g_task_zone.destroy(task);
 }
@@ -61,7 +67,6 @@ void attach_and_start(Task* task, Thread* t) {
 }  // namespace
 
 kern_return_t task_create(const char* name, Task** out) {
-  zones_init();
   Task* task = g_task_zone.create();
   if (!task) return KERN_RESOURCE_SHORTAGE;
   kern_return_t kr = arch::address_space_create(task->space);
@@ -73,14 +78,13 @@ kern_return_t task_create(const char* name, Task** out) {
   {
     LockGuard guard(g_sched_lock);
     task->id = g_next_task_id++;
-    g_tasks.push_back(*task);
+    g_tasks->push_back(*task);
   }
   *out = task;
   return KERN_SUCCESS;
 }
 
 kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out) {
-  zones_init();
   Thread* t = new_thread(task, task->name);
   if (!t) return KERN_RESOURCE_SHORTAGE;
   kern_return_t kr = arch::thread_init_user(t->arch, entry, user_sp);
@@ -94,7 +98,6 @@ kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, T
 }
 
 kern_return_t thread_create_kernel(const char* name, void (*fn)(void*), void* arg, int priority, Thread** out) {
-  zones_init();
   Thread* t = new_thread(nullptr, name);
   if (!t) return KERN_RESOURCE_SHORTAGE;
   t->priority = priority;
@@ -148,7 +151,7 @@ Task* current_task() { return current_thread()->task; }
 
 size_t live_user_tasks() {
   LockGuard guard(g_sched_lock);
-  return g_tasks.size();
+  return g_tasks->size();
 }
 
 }  // namespace mk

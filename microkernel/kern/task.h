@@ -32,6 +32,9 @@ class Task {
   arch::AddressSpaceState space;
 };
 
+// The task and thread zones and the task list; once, at start-up.
+void task_init();
+
 // Create an empty task with its own address space (kernel half shared).
 // KERN_RESOURCE_SHORTAGE when memory runs out.
 kern_return_t task_create(const char* name, Task** out);

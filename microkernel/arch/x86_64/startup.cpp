@@ -18,7 +18,8 @@
 #include "kern/panic.h"
 #include "kern/startup.h"
 
-extern "C" char kernel_phys_start[], kernel_end[], boot_stack_top[];
+extern "C" char kernel_phys_start[], kernel_end[], boot_stack_top[], kernel_init_array_start[],
+    kernel_init_array_end[];
 
 namespace mk::x86 {
 namespace {
@@ -42,6 +43,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t magic, uint32_t info_phys) {
   using namespace mk::x86;
   arch::console_init();
   kprintf("\nmachina microkernel (x86-64), built " __DATE__ " " __TIME__ "\n");
+  // Global constructors never run here: every global is constinit or a Global<T>.
+  if (reinterpret_cast<uintptr_t>(kernel_init_array_end) != reinterpret_cast<uintptr_t>(kernel_init_array_start)) panic("boot: the kernel has global constructors");
   if (magic != kMultiboot2BootloaderMagic) panic("boot: bad Multiboot2 magic %#x", magic);
 
   detect_cpu_features();
