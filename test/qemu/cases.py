@@ -131,4 +131,44 @@ CASES = [
          expect=(r'2 module\(s\)', r'module 0: 0x[0-9a-f]+-0x[0-9a-f]+ "first --flag"',
                  r'module 1: .* "second"', r'selftest boot: passed'),
          forbid=(r'panic',)),
+
+    # --- user mode (test/user programs as boot modules) ---------------------
+    # argv from the module command line, the bootstrap's environment.
+    Case(name='user-hello',
+         cmdline='halt_when_idle',
+         modules=(('test/user/hello.elf', 'hello.elf x y'), ('test/user/hello.elf', 'hello.elf second')),
+         expect=(r'boot: task 1 \(hello.elf\) started from module 0', r'hello from user mode: argc=3',
+                 r'hello: argv\[2\]=y', r'hello: envp\[0\]=KERNEL_CMDLINE=halt_when_idle',
+                 r'hello: envp\[1\]=BOOT_MODULES=2', r'hello: envp\[2\]=BOOT_MODULE_1=hello.elf second',
+                 r'task \d+ \(hello.elf\) exited with status 0', r'kernel: all tasks have ended'),
+         forbid=(r'panic', r'terminated')),
+    # Two tasks that never yield still alternate: the clock preempts them.
+    Case(name='user-preemption',
+         cmdline='halt_when_idle',
+         modules=(('test/user/spinner.elf', 'spinner.elf A 12'), ('test/user/spinner.elf', 'spinner.elf B 12')),
+         expect=(r'^A \d+$', r'^B \d+$', r'^A \d+$', r'^B \d+$', r'^A \d+$',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'panic', r'terminated'),
+         timeout=60),
+    # A bad pointer passed to a trap is an error code; a bad dereference ends
+    # only that task, with a line naming it, the address and rip.
+    Case(name='user-bad-pointers',
+         cmdline='halt_when_idle',
+         modules=(('test/user/badptr.elf', 'badptr.elf trap'), ('test/user/badptr.elf', 'badptr.elf deref'),
+                  ('test/user/hello.elf', 'hello.elf after')),
+         expect=(r'badptr: trap checks passed', r'task 1 \(badptr.elf\) exited with status 0',
+                 r'badptr: about to dereference 0xdeadbeef',
+                 r'task 2 \(badptr.elf\) terminated: #PF Page fault, write at 0x00000000deadbeef '
+                 r'\(not mapped\), rip 0x0000000000[0-9a-f]{6}',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'panic', r'survived', r'FAILED')),
+    # Malformed modules are refused with a reason; the good one still runs.
+    Case(name='boot-bad-elf',
+         cmdline='halt_when_idle',
+         modules=(('meson-info/meson-info.json', 'notelf.json'), ('microkernel/kernel.elf', 'kernel-as-module'),
+                  ('test/user/hello.elf', 'hello.elf')),
+         expect=(r'boot: module 0 \(notelf.json\) refused: elf: not an ELF file',
+                 r'boot: module 1 \(kernel-as-module\) refused: elf: ',
+                 r'hello from user mode: argc=1', r'kernel: all tasks have ended'),
+         forbid=(r'panic',)),
 ]
