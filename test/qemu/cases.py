@@ -171,4 +171,45 @@ CASES = [
                  r'boot: module 1 \(kernel-as-module\) refused: elf: ',
                  r'hello from user mode: argc=1', r'kernel: all tasks have ended'),
          forbid=(r'panic',)),
+    # The trampoline: Linux system calls redirected to the task's own entry,
+    # which answers them and returns without entering the kernel again;
+    # callee-saved registers, argument registers and the red zone survive.
+    Case(name='user-trampoline',
+         cmdline='halt_when_idle',
+         modules=(('test/user/trampoline.elf', 'trampoline.elf'),),
+         expect=(r'trampoline: emulation set ok', r'trampoline: hello via write', r'trampoline: write ok',
+                 r'trampoline: getpid ok', r'trampoline: unknown syscall ok', r'trampoline: registers ok',
+                 r'trampoline: registers with DF=1 ok', r'trampoline: emulation off ok',
+                 r'trampoline: all checks passed', r'task 1 \(trampoline.elf\) exited with status 0'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # FPU/SSE state (and MXCSR rounding modes) survive preemption between two
+    # tasks computing at once.
+    Case(name='user-fpu',
+         cmdline='halt_when_idle',
+         modules=(('test/user/fpu.elf', 'fpu.elf A'), ('test/user/fpu.elf', 'fpu.elf B')),
+         expect=(r'fpu [AB]: ok', r'fpu [AB]: ok', r'kernel: all tasks have ended'),
+         forbid=(r'MISMATCH', r'panic', r'terminated'),
+         timeout=90),
+    # libmach's malloc in a real task.
+    Case(name='user-heap',
+         cmdline='halt_when_idle',
+         modules=(('test/user/heap.elf', 'heap.elf'),),
+         expect=(r'heap: all checks passed', r'task 1 \(heap.elf\) exited with status 0'),
+         forbid=(r'panic', r'terminated')),
+    # A Linux system call from a task without an emulation entry ends that
+    # task with a clear line; others go on.
+    Case(name='user-no-emulation',
+         cmdline='halt_when_idle',
+         modules=(('test/user/nosys.elf', 'nosys.elf'), ('test/user/hello.elf', 'hello.elf')),
+         expect=(r'nosys: issuing Linux exit_group',
+                 r'task \d+ \(nosys.elf\) terminated: system call 231 with no emulation entry, rip 0x',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'nosys: survived', r'panic')),
+    # libmach's malloc catches a double free and ends the task itself.
+    Case(name='user-heap-double-free',
+         cmdline='halt_when_idle',
+         modules=(('test/user/heap.elf', 'heap.elf doublefree'),),
+         expect=(r'libmach: free\(0x[0-9a-f]+\): double free',
+                 r'task 1 \(heap.elf\) exited with status 134'),
+         forbid=(r'panic',)),
 ]
