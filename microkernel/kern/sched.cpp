@@ -107,6 +107,31 @@ void thread_yield() {
   schedule_locked(irq);
 }
 
+bool thread_handoff(Thread* to) {
+  uint64_t irq = g_sched_lock.lock();
+  Processor& p = this_processor();
+  Thread* self = p.current;
+  if (to == self || to->state != ThreadState::kRunnable || to->sleeping) {
+    g_sched_lock.unlock(irq);
+    return false;
+  }
+  p.runq.remove(*to);
+  if (self != &p.idle) {
+    self->state = ThreadState::kRunnable;
+    p.runq.enqueue_front(*self);
+  } else {
+    self->state = ThreadState::kRunnable;
+  }
+  to->state = ThreadState::kRunning;
+  to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
+  self->quantum = 0;
+  p.current = to;
+  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
+  finish_switch(this_processor());
+  g_sched_lock.unlock(irq);
+  return true;
+}
+
 void thread_sleep_ticks(uint64_t ticks) {
   uint64_t irq = g_sched_lock.lock();
   Thread* self = this_processor().current;

@@ -17,6 +17,10 @@ void sched_init();              // the boot context becomes this CPU's idle thre
 Thread* current_thread();
 void sched_make_runnable(Thread* t);
 void thread_yield();
+// Run `to` now, on the rest of the caller's time slice (the IPC fast path's
+// direct switch); the caller stays runnable. False when `to` is not waiting
+// in a run queue.
+bool thread_handoff(Thread* to);
 void thread_sleep_ticks(uint64_t ticks);
 void sched_tick();              // from the clock interrupt
 // Called on the way back to user mode (and from the idle loop): switch if a

@@ -5,6 +5,8 @@
 #include "kern/console.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
+#include "kern/task.h"
 #include "lib/zone.h"
 #include "vm/vm_resident.h"
 
@@ -167,6 +169,44 @@ void test_memory() {
   kprintf("memory: %zu pages free at end\n", vm_page_free_count());
 }
 
+// --- scheduler: handoff runs the target at once; sleeping honours deadlines --
+struct SchedLog {
+  char order[8];
+  int n;
+  uint64_t slept_from, woke_at;
+  bool done;
+};
+constinit SchedLog g_sched_log{};
+
+void handoff_target(void*) { g_sched_log.order[g_sched_log.n++] = 'B'; }
+
+void sleeper(void*) {
+  g_sched_log.slept_from = clock_ticks();
+  thread_sleep_ticks(5);
+  g_sched_log.woke_at = clock_ticks();
+  g_sched_log.done = true;
+}
+
+void test_scheduler() {
+  Thread* target = nullptr;
+  CHECK(thread_create_kernel("handoff", handoff_target, nullptr, 10, &target) == KERN_SUCCESS, "create");
+  g_sched_log.order[g_sched_log.n++] = 'A';
+  bool switched = thread_handoff(target);
+  g_sched_log.order[g_sched_log.n++] = 'C';
+  g_sched_log.order[g_sched_log.n] = 0;
+  kprintf("sched: handoff %s, order %s\n", switched ? "switched" : "refused", g_sched_log.order);
+  CHECK(switched, "handoff refused");
+  CHECK(__builtin_strcmp(g_sched_log.order, "ABC") == 0, "order %s, expected ABC", g_sched_log.order);
+  CHECK(!thread_handoff(current_thread()), "handoff to self accepted");
+
+  CHECK(thread_create_kernel("sleeper", sleeper, nullptr, 10, nullptr) == KERN_SUCCESS, "create sleeper");
+  uint64_t deadline = clock_ticks() + 200;
+  while (!g_sched_log.done && clock_ticks() < deadline) arch::wait_for_interrupt(), sched_preempt_point();
+  kprintf("sched: sleeper slept from tick %lu to %lu\n", g_sched_log.slept_from, g_sched_log.woke_at);
+  CHECK(g_sched_log.done, "the sleeper never woke");
+  CHECK(g_sched_log.woke_at >= g_sched_log.slept_from + 5, "woke after %lu ticks", g_sched_log.woke_at - g_sched_log.slept_from);
+}
+
 }  // namespace
 
 void run_selftest(const char* name) {
@@ -181,6 +221,8 @@ void run_selftest(const char* name) {
     CHECK(false, "the divide error returned");
   } else if (__builtin_strcmp(name, "panic") == 0) {
     provoke_panic();
+  } else if (__builtin_strcmp(name, "scheduler") == 0) {
+    test_scheduler();
   } else if (__builtin_strcmp(name, "memory") == 0) {
     test_memory();
   } else {

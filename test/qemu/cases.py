@@ -212,4 +212,10 @@ CASES = [
          expect=(r'libmach: free\(0x[0-9a-f]+\): double free',
                  r'task 1 \(heap.elf\) exited with status 134'),
          forbid=(r'panic',)),
+    # Handoff runs the target thread at once; sleep honours its deadline.
+    Case(name='scheduler-handoff-sleep',
+         cmdline='selftest=scheduler',
+         expect=(r'sched: handoff switched, order ABC', r'sched: sleeper slept from tick \d+ to \d+',
+                 r'selftest scheduler: passed'),
+         forbid=(r'FAILED', r'panic')),
 ]
