@@ -14,6 +14,8 @@
   jmp isr_common
 .endm
 
+#include "trap_frame.inc"
+
 .text
 .balign 16
 .global isr_stubs
@@ -30,41 +32,13 @@ isr_common:
   jz 1f
   swapgs
 1:
-  pushq %rax
-  pushq %rbx
-  pushq %rcx
-  pushq %rdx
-  pushq %rsi
-  pushq %rdi
-  pushq %rbp
-  pushq %r8
-  pushq %r9
-  pushq %r10
-  pushq %r11
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
+  PUSH_GPRS
   cld
   mov %rsp, %rdi
   call trap_dispatch
 .global isr_return
 isr_return:
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rbp
-  popq %rdi
-  popq %rsi
-  popq %rdx
-  popq %rcx
-  popq %rbx
-  popq %rax
+  POP_GPRS
   addq $16, %rsp
   testb $3, 8(%rsp)
   jz 2f

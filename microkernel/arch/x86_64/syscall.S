@@ -8,6 +8,8 @@
 #define USER_SS 0x1b
 #define USER_CS 0x23
 
+#include "trap_frame.inc"
+
 .text
 .global syscall_entry
 .type syscall_entry, @function
@@ -22,21 +24,7 @@ syscall_entry:
   pushq %rcx
   pushq $0
   pushq $0x100
-  pushq %rax
-  pushq %rbx
-  pushq %rcx
-  pushq %rdx
-  pushq %rsi
-  pushq %rdi
-  pushq %rbp
-  pushq %r8
-  pushq %r9
-  pushq %r10
-  pushq %r11
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
+  PUSH_GPRS
   cld
   sti
   movq %rsp, %rdi
@@ -44,21 +32,7 @@ syscall_entry:
   cli
   testl %eax, %eax
   jz isr_return            /* unusual return (rip changed to something odd): iretq */
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rbp
-  popq %rdi
-  popq %rsi
-  popq %rdx
-  popq %rcx
-  popq %rbx
-  popq %rax
+  POP_GPRS
   addq $16, %rsp           /* vector, error */
   popq %rcx                /* rip */
   addq $8, %rsp            /* cs */
