@@ -749,6 +749,7 @@ class Generator {
     o << checkDecls(rq, "  ");
     const std::string err = "{ mig_reply_error(OutHeadP, MIG_BAD_ARGUMENTS); return; }";
     o << checkBody(rq, false, "InHeadP", "mig_in", err, "  ");
+    o << "  (void)mig_in;\n";
     // Arguments.
     std::vector<std::string> call;
     std::vector<std::string> after;  // destructors
