@@ -332,11 +332,16 @@ class Builder {
     std::string name = t->ident()->getText();
     if (auto it = types_.find(name); it != types_.end())
       fail(t->ident(), "type '" + name + "' is already defined (at line " + std::to_string(it->second->loc.line) + ")");
-    auto* tt = t->transTypeSpec();
+    types_[name] = namedType(t->ident(), t->transTypeSpec());
+  }
+
+  // A type named `id` defined by `tt` (a type statement, or in place in an argument).
+  const Type* namedType(P::IdentContext* id, P::TransTypeSpecContext* tt) {
+    std::string name = id->getText();
     const Type* base = typeSpec(tt->typeSpec());
     Type& ty = newType(*base);
     ty.name = name;
-    ty.loc = loc(t->ident());
+    ty.loc = loc(id);
     ty.cType = ty.cUserType = ty.cServerType = "";
     ty.inTranType = ty.inTranFn = ty.inTranFrom = "";
     ty.outTranType = ty.outTranFn = ty.outTranFrom = "";
@@ -367,7 +372,7 @@ class Builder {
     if ((!ty.inTranFn.empty() || !ty.outTranFn.empty() || !ty.destructorFn.empty()) && ty.shape != Shape::Scalar &&
         ty.shape != Shape::Struct)
       fail(tt->typeAttr(0), "intran/outtran/destructor need a scalar or struct type, '" + name + "' is an array");
-    types_[name] = &ty;
+    return &ty;
   }
 
   // A basic type from a MACH_MSG_TYPE_* name or number, with `bits` (0: its default).
@@ -497,6 +502,13 @@ class Builder {
       fail(spec, "unknown type '" + name + "'");
     }
     if (dynamic_cast<P::PolymorphicTypeContext*>(spec)) return basic(spec, code::kPolymorphic, code::kPolymorphic, 32, false);
+    if (auto* pr = dynamic_cast<P::PairTypeContext*>(spec)) {
+      uint32_t d1 = 0, d2 = 0;
+      uint32_t in = primCode(pr->primIpcType(0), &d1);
+      uint32_t out = primCode(pr->primIpcType(1), &d2);
+      if (d1 != d2) fail(spec, "the two sides of '|' have different sizes");
+      return basic(spec, in, out, d1, false);
+    }
     if (auto* s = dynamic_cast<P::SizedTypeContext*>(spec)) {
       auto prims = s->ipcType()->primIpcType();
       uint32_t d1 = 0, d2 = 0;
@@ -599,7 +611,9 @@ class Builder {
         else if (k->MSGOPTION()) arg.kind = ArgKind::MsgOption;
         else arg.kind = ArgKind::MsgSeqno;
       }
-      arg.type = applyFlags(typeSpec(a->typeSpec()), a->ipcFlag());
+      auto* at = a->argType();
+      const Type* t = at->transTypeSpec() ? namedType(at->ident(), at->transTypeSpec()) : typeSpec(at->typeSpec());
+      arg.type = applyFlags(t, a->ipcFlag());
       rt.args.push_back(arg);
     }
     if (r->kind->getType() == P::FUNCTION) {

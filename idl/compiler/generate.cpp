@@ -541,7 +541,7 @@ class Generator {
     o << head << join(userParams(r), std::string(head.size(), ' ')) << ")\n{\n";
     o << "  union {\n    mach_msg_header_t Head;\n    uint8_t Bytes[" << bufSize << "];\n    uint64_t Align;\n  } mig_mess;\n";
     o << "  mach_msg_header_t* mig_h = &mig_mess.Head;\n  uint8_t* mig_buf = mig_mess.Bytes;\n";
-    o << "  mach_msg_size_t mig_off;\n  mach_msg_return_t mig_msgr;\n";
+    o << "  mach_msg_size_t mig_off;\n  mach_msg_return_t mig_msgr;\n  (void)mig_buf;\n";
     const Argument* req = r.requestPort();
     const Argument* rep = r.userReplyPort();
     const Argument* waitArg = nullptr;

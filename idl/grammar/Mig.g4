@@ -51,6 +51,7 @@ cType : ident+ '*'* ;
 typeSpec
   : ident                                                       # namedType
   | POLYMORPHIC                                                 # polymorphicType
+  | primIpcType '|' primIpcType                                 # pairType
   | '(' ipcType ',' intExp ipcFlag* ')'                         # sizedType
   | ARRAY '[' ']' OF typeSpec                                   # unboundedArrayType
   | ARRAY '[' '*' ']' OF typeSpec                               # unboundedArrayType2
@@ -77,7 +78,10 @@ routineDecl
 
 argumentList : '(' (argument (';' argument)* ';'?)? ')' ;
 
-argument : argKind? ident ':' typeSpec ipcFlag* ;
+argument : argKind? ident ':' argType ipcFlag* ;
+
+// `name : type` or GNU's `name : newtype = spec attributes` (a type named in place).
+argType : ident '=' transTypeSpec | typeSpec ;
 
 argKind
   : IN | OUT | INOUT | REQUESTPORT | REPLYPORT | SREPLYPORT | UREPLYPORT
