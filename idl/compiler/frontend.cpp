@@ -23,7 +23,7 @@ namespace mig {
 
 // ---------------------------------------------------------------- source map
 
-SourceMap::SourceMap(std::string& text, const std::string& file) {
+SourceMap::SourceMap(std::string& text, const std::string& file) : main_(file) {
   std::string cur = file;
   int next = 1;
   size_t pos = 0;
@@ -68,10 +68,11 @@ Location SourceMap::at(size_t line, size_t col) const {
   return {o.file, o.line, static_cast<int>(col) + 1};
 }
 
+// The last line of the input file itself (not of something it included).
 Location SourceMap::end() const {
   for (size_t i = lines_.size(); i-- > 0;)
-    if (lines_[i].line > 0) return {lines_[i].file, lines_[i].line, 1};
-  return {lines_.empty() ? std::string() : lines_.front().file, 1, 1};
+    if (lines_[i].line > 0 && lines_[i].file == main_) return {main_, lines_[i].line, 1};
+  return {main_, 1, 1};
 }
 
 // ---------------------------------------------------------------- preprocessor

@@ -33,6 +33,7 @@ class SourceMap {
     int line;
   };
   std::vector<Origin> lines_;
+  std::string main_;
 };
 
 // Runs the preprocessor on `file`; reports its failure as a CompileError.
