@@ -1,0 +1,38 @@
+// The few services the generic IPC core needs from its surroundings. The
+// kernel implements them in ipc_env_kernel.cpp; the host tests provide their
+// own, so the same core builds and runs under doctest.
+//
+// Locking: every function of the core runs with the IPC lock held (the
+// kernel's g_ipc_lock; one lock for all ports and spaces today, taken by the
+// trap layer). The core itself never blocks: it queues waiters and the
+// caller sleeps after dropping the lock.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mach/kern_return.h>
+
+namespace mk {
+
+struct IpcWaiter;
+
+// Kernel memory for spaces' tables, messages and copies of out-of-line data.
+// nullptr when memory runs out. Freed memory must have come from ipc_alloc.
+void* ipc_alloc(size_t size);
+void ipc_free(void* p);
+
+// The current task's user memory (the sender's at copyin, the receiver's at
+// copyout). KERN_INVALID_ADDRESS for any byte not accessible.
+kern_return_t ipc_copyin_user(void* dst, uint64_t user_src, size_t len);
+kern_return_t ipc_copyout_user(uint64_t user_dst, const void* src, size_t len);
+// Out-of-line regions: fresh memory in the receiving space's task (owner is
+// IpcSpace::owner), and removing a region a sender asked to deallocate.
+kern_return_t ipc_user_allocate(void* owner, size_t size, uint64_t* addr);
+kern_return_t ipc_user_deallocate(void* owner, uint64_t addr, size_t size);
+
+// A waiter that the core has just given a result (a message, an error) and
+// unlinked: make its thread runnable. Called with the IPC lock held.
+void ipc_waiter_wakeup(IpcWaiter* w);
+
+}  // namespace mk
