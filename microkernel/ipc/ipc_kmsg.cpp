@@ -36,7 +36,7 @@ void clean_descriptor(mach_msg_descriptor_t& d) {
   switch (d.type.type) {
     case MACH_MSG_PORT_DESCRIPTOR:
       ipc_right_release(ipc_desc_port(d.port), d.port.disposition);
-      ipc_desc_port(d.port) = nullptr;
+      ipc_desc_set_port(d.port, nullptr);
       break;
     case MACH_MSG_OOL_DESCRIPTOR:
     case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
@@ -206,7 +206,7 @@ mach_msg_return_t copyin_body(IpcSpace* space, IpcKmsg* kmsg, const uint64_t* us
         mach_port_name_t name = d[i].port.name;
         if (mr == MACH_MSG_SUCCESS && ipc_right_copyin(space, name, d[i].port.disposition, &port, &type) != KERN_SUCCESS)
           mr = MACH_SEND_INVALID_RIGHT;
-        ipc_desc_port(d[i].port) = mr == MACH_MSG_SUCCESS ? port : nullptr;
+        ipc_desc_set_port(d[i].port, mr == MACH_MSG_SUCCESS ? port : nullptr);
         d[i].port.pad2 = 0;
         d[i].port.disposition = uint8_t(ipc_right_result_type(d[i].port.disposition));
         break;
@@ -343,7 +343,7 @@ mach_msg_return_t ipc_kmsg_copyout(IpcSpace* space, IpcKmsg* kmsg) {
     switch (d[i].type.type) {
       case MACH_MSG_PORT_DESCRIPTOR: {
         IpcPort* port = ipc_desc_port(d[i].port);
-        ipc_desc_port(d[i].port) = nullptr;
+        ipc_desc_set_port(d[i].port, nullptr);
         mach_port_name_t name;
         if (ipc_right_copyout(space, port, d[i].port.disposition, &name) != KERN_SUCCESS) mr = MACH_RCV_BODY_ERROR;
         d[i].port.name = name;
