@@ -129,6 +129,16 @@ static void measure_overhead(void)
 	}
 	rdtsc_overhead = median_sorted(n);
 	printf("INFO rdtsc_overhead=%llu\n", (unsigned long long)rdtsc_overhead);
+
+	/* Check that rdtsc counts instructions: a loop of exactly 2000 (dec, jnz). */
+	for (size_t i = 0; i < 101; i++) {
+		uint64_t t0 = rdtsc();
+		__asm__ volatile("mov $1000, %%ecx\n1: dec %%ecx\n jnz 1b" ::: "ecx", "cc");
+		uint64_t t1 = rdtsc();
+		samples[i] = t1 - t0 - rdtsc_overhead;
+	}
+	printf("INFO calibration loop of 2000 instructions: %llu ticks\n",
+	       (unsigned long long)median_sorted(101));
 }
 
 /* A raw getppid system call (no libc wrapper). */
