@@ -60,6 +60,10 @@ uint64_t user_address_top();
 kern_return_t address_space_create(AddressSpaceState& s);
 // Maps one page the space then owns (freed with the space).
 kern_return_t address_space_map_page(AddressSpaceState& s, uint64_t va, paddr_t pa, bool writable, bool executable);
+// Remove one page mapping and free its page; false when va was not mapped.
+bool address_space_unmap_page(AddressSpaceState& s, uint64_t va);
+// The physical address behind a user va, and whether it is writable.
+bool address_space_translate(const AddressSpaceState& s, uint64_t va, paddr_t* pa, bool* writable);
 void address_space_destroy(AddressSpaceState& s);
 
 // Copy to and from the current task's user memory. KERN_INVALID_ADDRESS when

@@ -1,5 +1,7 @@
 #include "kern/boot_tasks.h"
 
+#include "ipc/ipc_kernel.h"
+#include "ipc/mach_port.h"
 #include "kern/arch.h"
 #include "kern/console.h"
 #include "kern/kalloc.h"
@@ -81,6 +83,22 @@ uint64_t build_initial_stack(uint8_t* page, uint64_t page_va, const char* const*
   return page_va + table;
 }
 
+// The bootstrap port: module 0 (the bootstrap server) holds its receive
+// right, every boot task gets a send right as its TASK_BOOTSTRAP_PORT.
+IpcPort* g_bootstrap_port = nullptr;
+
+kern_return_t give_bootstrap_port(Task* task, size_t index) {
+  LockGuard guard(g_ipc_lock);
+  if (index == 0) {
+    mach_port_name_t name;
+    kern_return_t kr = mach_port_allocate(task->itk_space, MACH_PORT_RIGHT_RECEIVE, &name);
+    if (kr != KERN_SUCCESS) return kr;
+    g_bootstrap_port = task->itk_space->lookup(name)->port();
+  }
+  task->itk_bootstrap = ipc_port_make_send_kernel(g_bootstrap_port);
+  return KERN_SUCCESS;
+}
+
 kern_return_t start_module(const BootInfo& info, size_t index) {
   const BootModule& m = info.modules[index];
   const uint8_t* file = static_cast<const uint8_t*>(arch::phys_to_virt(m.start));
@@ -111,6 +129,7 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
 
   Task* task = nullptr;
   kr = task_create(name, &task);
+  if (kr == KERN_SUCCESS) kr = give_bootstrap_port(task, index);
   for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
     kr = load_segment(task, file, image->segments[i]);
 

@@ -3,6 +3,7 @@
 #include <mach/kern_return.h>
 #include <mach/mach_traps.h>
 
+#include "ipc/mach_msg.h"
 #include "kern/arch.h"
 #include "kern/clock.h"
 #include "kern/console.h"
@@ -72,8 +73,11 @@ uint64_t mach_trap(uint32_t number, const uint64_t args[6]) {
       return uint64_t(trap_clock_sleep(args[0]));
     case MACH_TRAP_task_info_self:
       return uint64_t(trap_task_info_self(args[0]));
-    default:
-      return KERN_INVALID_ARGUMENT;
+    default: {
+      bool handled;
+      uint64_t result = ipc_trap(number, args, &handled);
+      return handled ? result : uint64_t(KERN_INVALID_ARGUMENT);
+    }
   }
 }
 

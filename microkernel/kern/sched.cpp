@@ -144,6 +144,36 @@ void thread_sleep_ticks(uint64_t ticks) {
   schedule_locked(irq);
 }
 
+WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t deadline) {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = this_processor().current;
+  self->state = ThreadState::kBlocked;
+  self->wait_result = WaitResult::kAwakened;
+  if (deadline) {
+    self->wake_tick = deadline;
+    auto it = g_sleepers->begin();
+    while (it != g_sleepers->end() && it->wake_tick <= deadline) ++it;
+    g_sleepers->insert(it, *self);
+    self->sleeping = true;
+  }
+  held.unlock(irq);  // interrupts stay off: the scheduler lock is still held
+  schedule_locked(held_irq);
+  return self->wait_result;
+}
+
+void thread_wakeup(Thread* t) {
+  LockGuard guard(g_sched_lock);
+  if (t->state != ThreadState::kBlocked) return;
+  if (t->sleeping) {
+    g_sleepers->erase(g_sleepers->iterator_to(*t));
+    t->sleeping = false;
+  }
+  Processor& p = this_processor();
+  t->state = ThreadState::kRunnable;
+  p.runq.enqueue(*t);
+  if (t->priority >= p.current->priority || p.current == &p.idle) p.need_resched = true;
+}
+
 void sched_tick() {
   LockGuard guard(g_sched_lock);
   Processor& p = this_processor();
@@ -152,6 +182,7 @@ void sched_tick() {
     Thread& t = g_sleepers->front();
     g_sleepers->pop_front();
     t.sleeping = false;
+    t.wait_result = WaitResult::kTimedOut;
     t.state = ThreadState::kRunnable;
     p.runq.enqueue(t);
     if (t.priority > p.current->priority) p.need_resched = true;

@@ -22,6 +22,13 @@ void thread_yield();
 // in a run queue.
 bool thread_handoff(Thread* to);
 void thread_sleep_ticks(uint64_t ticks);
+// Block the current thread until thread_wakeup() or until clock tick
+// `deadline` (0: no deadline). `held` (locked with interrupt state
+// `held_irq`) is released once the thread is marked blocked, so a waker that
+// takes `held` first cannot be missed; it is not held on return.
+WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t deadline);
+// Make a blocked thread runnable (no effect on one that is not blocked).
+void thread_wakeup(Thread* t);
 void sched_tick();              // from the clock interrupt
 // Called on the way back to user mode (and from the idle loop): switch if a
 // more urgent thread or the end of the time slice asked for it.

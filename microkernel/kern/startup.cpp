@@ -1,4 +1,5 @@
 #include "kern/startup.h"
+#include "ipc/ipc_kernel.h"
 
 #include "kern/arch.h"
 #include "kern/boot_args.h"
@@ -39,6 +40,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   symbols_init(info);
   sched_init();
   task_init();
+  ipc_init();
   size_t free_pages = vm_page_free_count();
   kprintf("memory: %lu MiB usable, %zu pages free (%zu MiB) after %zu reserved ranges\n",
           usable_bytes(info) >> 20, free_pages, free_pages * kPageSize >> 20, reserved.count());

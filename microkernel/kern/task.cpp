@@ -1,5 +1,6 @@
 #include "kern/task.h"
 
+#include "ipc/ipc_kernel.h"
 #include "kern/arch.h"
 #include "kern/console.h"
 #include "kern/kalloc.h"
@@ -75,6 +76,12 @@ kern_return_t task_create(const char* name, Task** out) {
     return kr;
   }
   snformat(task->name, sizeof task->name, "%s", name);
+  kr = ipc_task_init(task);
+  if (kr != KERN_SUCCESS) {
+    arch::address_space_destroy(task->space);
+    g_task_zone.destroy(task);
+    return kr;
+  }
   {
     LockGuard guard(g_sched_lock);
     task->id = g_next_task_id++;
@@ -89,6 +96,12 @@ kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, T
   if (!t) return KERN_RESOURCE_SHORTAGE;
   kern_return_t kr = arch::thread_init_user(t->arch, entry, user_sp);
   if (kr != KERN_SUCCESS) {
+    g_thread_zone.destroy(t);
+    return kr;
+  }
+  kr = ipc_thread_init(t);
+  if (kr != KERN_SUCCESS) {
+    arch::thread_destroy(t->arch);
     g_thread_zone.destroy(t);
     return kr;
   }
@@ -124,6 +137,9 @@ void sched_reap_locked(Thread* t) {
 }
 
 void task_terminate(Task* task, int status, const char* why) {
+  // Ports first: the task's threads stop waiting on them, its rights go
+  // (other tasks see dead names), then the threads themselves stop.
+  if (!task->terminated) ipc_task_terminate(task);
   uint64_t irq = g_sched_lock.lock();
   Thread* self = current_thread();
   bool own = self->task == task;

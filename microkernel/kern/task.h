@@ -11,6 +11,7 @@
 #include <boost/intrusive/list.hpp>
 
 #include "kern/thread.h"
+#include "ipc/ipc_space.h"
 
 namespace mk {
 
@@ -30,6 +31,13 @@ class Task {
   bool terminated = false;
   int exit_status = 0;
   arch::AddressSpaceState space;
+
+  // IPC (guarded by the IPC lock).
+  IpcSpace* itk_space = nullptr;      // the task's port names
+  IpcPort* itk_self = nullptr;        // the task's kernel port (receive right in the kernel space)
+  IpcPort* itk_bootstrap = nullptr;   // send right, or null
+  IpcPort* itk_exception = nullptr;   // send right, or null
+  uint64_t ool_cursor = 0;            // next address for received out-of-line regions
 };
 
 // The task and thread zones and the task list; once, at start-up.
@@ -50,6 +58,7 @@ kern_return_t thread_create_kernel(const char* name, void (*fn)(void*), void* ar
 void task_terminate(Task* task, int status, const char* why);
 
 Task* current_task();
+
 size_t live_user_tasks();
 
 }  // namespace mk

@@ -9,11 +9,15 @@
 
 #include <boost/intrusive/list.hpp>
 
+#include "ipc/ipc_port.h"
+
 namespace mk {
 
 class Task;
 
 enum class ThreadState : uint8_t { kEmbryo, kRunnable, kRunning, kBlocked, kDead };
+// Why a blocked thread woke up.
+enum class WaitResult : uint8_t { kAwakened, kTimedOut };
 
 class Thread {
  public:
@@ -28,8 +32,15 @@ class Thread {
   uint64_t wake_tick = 0;    // when sleeping with a deadline
   bool sleeping = false;     // on the sleep list
   bool terminate_requested = false;
+  WaitResult wait_result = WaitResult::kAwakened;
   char name[24] = {};
   arch::ThreadState arch;
+
+  // IPC (guarded by the IPC lock).
+  IpcWaiter ipc_wait;                  // while blocked in mach_msg
+  IpcPort* ith_self = nullptr;         // the thread's kernel port (receive right in the kernel space)
+  IpcPort* ith_exception = nullptr;    // send right, or null: use the task's
+  mach_port_name_t ith_exc_reply = MACH_PORT_NULL;  // exception reply port, a name in the kernel space
 };
 
 }  // namespace mk

@@ -218,4 +218,43 @@ CASES = [
          expect=(r'sched: handoff switched, order ABC', r'sched: sleeper slept from tick \d+ to \d+',
                  r'selftest scheduler: passed'),
          forbid=(r'FAILED', r'panic')),
+    # IPC: an RPC client/server pair, with the send right passed through a
+    # third task (relay) on the way; reply-and-receive on the server side.
+    Case(name='ipc-rpc',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 4'),
+                  ('test/user/ipc.elf', 'ipc.elf echo-server echo 200'),
+                  ('test/user/ipc.elf', 'ipc.elf relay echo echo-relayed'),
+                  ('test/user/ipc.elf', 'ipc.elf echo-client echo-relayed 200')),
+         expect=(r'relay: passed echo on as echo-relayed',
+                 r'echo-client: 200 round trips through echo-relayed ok', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # A receive right moved into another task and used there.
+    Case(name='ipc-move-receive',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/ipc.elf', 'ipc.elf catcher'),
+                  ('test/user/ipc.elf', 'ipc.elf mover')),
+         expect=(r'catcher: received on the moved receive right', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # A server that dies leaves its clients dead names and dead-name
+    # notifications; the last client leaving sends no-senders to a server.
+    Case(name='ipc-notifications',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 4'),
+                  ('test/user/ipc.elf', 'ipc.elf dying-server'),
+                  ('test/user/ipc.elf', 'ipc.elf dn-client'),
+                  ('test/user/ipc.elf', 'ipc.elf nosenders-server'),
+                  ('test/user/ipc.elf', 'ipc.elf nosenders-client')),
+         expect=(r'dn-client: dead-name notification for name 0x[0-9a-f]+',
+                 r'nosenders-server: no more senders \(mscount 1\)', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # One thread serves three ports through a port set.
+    Case(name='ipc-port-set',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 6'),
+                  ('test/user/ipc.elf', 'ipc.elf pset-server 20'),
+                  ('test/user/ipc.elf', 'ipc.elf pset-client 20')),
+         expect=(r'pset-server: 20 messages from each of 3 ports through one set', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
 ]

@@ -127,6 +127,20 @@ bool translate(paddr_t root, uint64_t va, paddr_t* pa, uint64_t* pte_flags) {
   return false;
 }
 
+bool unmap_page(paddr_t root, uint64_t va, paddr_t* pa) {
+  uint64_t* table = table_at(root);
+  for (int l = 3; l > 0; --l) {
+    uint64_t e = table[index_of(va, l)];
+    if (!(e & kPtePresent) || (e & kPteHuge)) return false;
+    table = table_at(e & kPteAddrMask);
+  }
+  uint64_t& pte = table[index_of(va, 0)];
+  if (!(pte & kPtePresent)) return false;
+  *pa = pte & kPteAddrMask;
+  pte = 0;
+  return true;
+}
+
 paddr_t kernel_root() { return g_kernel_root; }
 
 uint64_t paging_table_pages_needed(const BootInfo& info) {

@@ -36,6 +36,10 @@ kern_return_t map_range(paddr_t root, uint64_t va, paddr_t pa, uint64_t size, ui
 // Translate through `root`; returns false when va is not mapped.
 bool translate(paddr_t root, uint64_t va, paddr_t* pa, uint64_t* pte_flags);
 
+// Clear the 4 KiB mapping of va; false when there is none. The caller
+// invalidates the TLB and owns the page *pa.
+bool unmap_page(paddr_t root, uint64_t va, paddr_t* pa);
+
 paddr_t kernel_root();
 // A zeroed page-table page from the page pool (0 when none), and the kernel
 // address of a table page.

@@ -174,6 +174,24 @@ kern_return_t address_space_map_page(AddressSpaceState& s, uint64_t va, paddr_t 
   return map_range(s.root, va, pa, kPageSize, flags, false, alloc_table_page);
 }
 
+bool address_space_unmap_page(AddressSpaceState& s, uint64_t va) {
+  paddr_t pa;
+  if (va >= kUserTop || !unmap_page(s.root, va, &pa)) return false;
+  if ((read_cr3() & kPteAddrMask) == s.root)
+    asm volatile("invlpg (%0)" ::"r"(va) : "memory");
+  else
+    s.flushed = false;  // its PCID may hold the old entry: flush on next load
+  vm_page_release(pa);
+  return true;
+}
+
+bool address_space_translate(const AddressSpaceState& s, uint64_t va, paddr_t* pa, bool* writable) {
+  uint64_t flags;
+  if (va >= kUserTop || !translate(s.root, va, pa, &flags) || !(flags & kPteUser)) return false;
+  *writable = (flags & kPteWrite) != 0;
+  return true;
+}
+
 void address_space_destroy(AddressSpaceState& s) {
   if (!s.root) return;
   if ((read_cr3() & kPteAddrMask) == s.root) panic("address space %#lx destroyed while loaded", s.root);

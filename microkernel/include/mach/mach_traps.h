@@ -30,7 +30,67 @@
  * KERN_INVALID_ADDRESS when out is not writable user memory. */
 #define MACH_TRAP_task_info_self 5
 
-#define MACH_TRAP_COUNT 6
+/* IPC (see mach/message.h, mach/port.h). `task` arguments are names of
+ * task ports in the caller's space (mach_task_self() for the caller); a name
+ * that is not one gives MACH_SEND_INVALID_DEST, as a message to it would.
+ * Out-parameters are user pointers: KERN_INVALID_ADDRESS when not writable. */
+/* mach_msg(msg, option, send_size, rcv_size, rcv_name, timeout_ms) */
+#define MACH_TRAP_mach_msg 6
+/* mach_reply_port() -> a new receive right's name (MACH_PORT_NULL if none) */
+#define MACH_TRAP_mach_reply_port 7
+/* task_self() / thread_self() -> a send right to the caller's kernel port */
+#define MACH_TRAP_task_self 8
+#define MACH_TRAP_thread_self 9
+/* task_get_special_port(task, which, mach_port_t *port) */
+#define MACH_TRAP_task_get_special_port 10
+/* task_set_special_port(task, which, port): copies the send right */
+#define MACH_TRAP_task_set_special_port 11
+/* thread_get_special_port(thread, which, mach_port_t *port) */
+#define MACH_TRAP_thread_get_special_port 12
+/* thread_set_special_port(thread, which, port) */
+#define MACH_TRAP_thread_set_special_port 13
+#define MACH_TRAP_mach_port_allocate 14        /* (task, right, name *) */
+#define MACH_TRAP_mach_port_allocate_name 15   /* (task, right, name) */
+#define MACH_TRAP_mach_port_deallocate 16      /* (task, name) */
+#define MACH_TRAP_mach_port_destroy 17         /* (task, name) */
+#define MACH_TRAP_mach_port_mod_refs 18        /* (task, name, right, delta) */
+#define MACH_TRAP_mach_port_get_refs 19        /* (task, name, right, urefs *) */
+#define MACH_TRAP_mach_port_insert_right 20    /* (task, name, poly, polyPoly) */
+#define MACH_TRAP_mach_port_extract_right 21   /* (task, name, msgt_name, poly *, polyPoly *) */
+#define MACH_TRAP_mach_port_names 22           /* (task, names *, types *, capacity, count *) */
+#define MACH_TRAP_mach_port_type 23            /* (task, name, type *) */
+#define MACH_TRAP_mach_port_rename 24          /* (task, old, new) */
+#define MACH_TRAP_mach_port_move_member 25     /* (task, member, after) */
+/* (task, name, variant, sync, notify, previous *): notify is a receive
+ * right (a send-once right is made from it) or a send-once right (moved). */
+#define MACH_TRAP_mach_port_request_notification 26
+#define MACH_TRAP_mach_port_set_qlimit 27      /* (task, name, qlimit) */
+#define MACH_TRAP_mach_port_get_attributes 28  /* (task, name, flavor, info *, count *) */
+/* mach_ipc_stats(struct mach_ipc_statistics *): live IPC objects, for leak checks */
+#define MACH_TRAP_mach_ipc_stats 29
+/* vm_deallocate(task, address, size): drop pages (received out-of-line
+ * regions) until the VM system brings the full call. */
+#define MACH_TRAP_vm_deallocate 30
+/* task_terminate(task) */
+#define MACH_TRAP_task_terminate 31
+
+#define MACH_TRAP_COUNT 32
+
+/* Special ports (GNU Mach numbering). */
+#define TASK_KERNEL_PORT 1
+#define TASK_EXCEPTION_PORT 3
+#define TASK_BOOTSTRAP_PORT 4
+#define THREAD_KERNEL_PORT 1
+#define THREAD_EXCEPTION_PORT 3
+
+struct mach_ipc_statistics {
+  unsigned long ports;
+  unsigned long port_sets;
+  unsigned long kmsgs;
+  unsigned long spaces;
+  unsigned long ool_bytes;
+  unsigned long kalloc_bytes;
+};
 
 struct mach_task_basic {
   unsigned long task_id;      /* kernel-wide task number */
