@@ -17,6 +17,9 @@
 
 namespace mk {
 
+static_assert(sizeof(mach_msg_header_t) == 24 && sizeof(mach_msg_body_t) == 4);
+static_assert(sizeof(mach_msg_descriptor_t) == MACH_MSG_DESCRIPTOR_SIZE && alignof(mach_msg_descriptor_t) == 4);
+
 class IpcPort;
 class IpcSpace;
 

@@ -257,4 +257,13 @@ CASES = [
                   ('test/user/ipc.elf', 'ipc.elf pset-client 20')),
          expect=(r'pset-server: 20 messages from each of 3 ports through one set', r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
+    # A battery of malformed messages and bad port calls: each gets its
+    # error code, the kernel goes on, and the port and message counts are
+    # back where they started.
+    Case(name='ipc-malformed',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf malformed'),),
+         expect=(r'malformed: unknown header bits -> 0x10000010 ok',
+                 r'malformed: all \d+ checks passed, counts back at baseline', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
 ]

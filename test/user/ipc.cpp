@@ -336,5 +336,201 @@ int main(int argc, char** argv) {
 }
 
 namespace {
-int role_malformed() { return 0; }
+
+struct Stats {
+  unsigned long ports, port_sets, kmsgs, ool_bytes;
+};
+
+Stats stats() {
+  mach_ipc_statistics st{};
+  CHECK_KR(mach_ipc_stats(&st), KERN_SUCCESS);
+  return Stats{st.ports, st.port_sets, st.kmsgs, st.ool_bytes};
+}
+
+int g_checks = 0;
+
+// Send `m` (send_size bytes) and expect `want`.
+void expect_send(const char* what, mach_msg_header_t* m, mach_msg_size_t size, mach_msg_return_t want) {
+  mach_msg_return_t got = mach_msg(m, MACH_SEND_MSG | MACH_SEND_TIMEOUT, size, 0, MACH_PORT_NULL, 0);
+  if (got != want) {
+    printf("malformed: FAILED: %s: got %#x, want %#x\n", what, got, want);
+    task_terminate_self(1);
+  }
+  printf("malformed: %s -> %#x ok\n", what, got);
+  ++g_checks;
+}
+
+struct ComplexMsg {
+  mach_msg_header_t h;
+  mach_msg_body_t body;
+  mach_msg_descriptor_t d[2];
+  uint32_t data[4];
+};
+
+// A message from this task to `dest`, COPY_SEND, complex with n descriptors.
+ComplexMsg complex_to(mach_port_t dest, uint32_t n) {
+  ComplexMsg m{};
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+  m.h.msgh_remote_port = dest;
+  m.h.msgh_id = 1;
+  m.body.msgh_descriptor_count = n;
+  return m;
+}
+
+int role_malformed() {
+  mach_port_t self = mach_task_self();
+  mach_port_t port = new_receive_right();
+  mach_port_t other = new_receive_right();
+  (void)mig_get_reply_port();  // made before the baseline: it stays
+  Stats before = stats();
+
+  SimpleMsg s{};
+  auto simple = [&](mach_msg_bits_t bits, mach_port_t dest, mach_port_t reply) {
+    s = SimpleMsg{};
+    s.h.msgh_bits = bits;
+    s.h.msgh_remote_port = dest;
+    s.h.msgh_local_port = reply;
+    s.h.msgh_id = 5;
+    return &s.h;
+  };
+  const mach_msg_bits_t ms = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+  expect_send("unknown header bits", simple(ms | 0x00100000, port, 0), sizeof s, MACH_SEND_INVALID_HEADER);
+  expect_send("receive disposition in header", simple(MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_RECEIVE, 0), port, 0),
+              sizeof s, MACH_SEND_INVALID_HEADER);
+  expect_send("reply name without disposition", simple(ms, port, other), sizeof s, MACH_SEND_INVALID_HEADER);
+  expect_send("size below the header", simple(ms, port, 0), 16, MACH_SEND_MSG_TOO_SMALL);
+  expect_send("size not a multiple of 4", simple(ms, port, 0), 30, MACH_SEND_MSG_TOO_SMALL);
+  expect_send("size above the limit", simple(ms, port, 0), MACH_MSG_SIZE_MAX + 4, MACH_SEND_TOO_LARGE);
+  expect_send("null destination", simple(ms, MACH_PORT_NULL, 0), sizeof s, MACH_SEND_INVALID_DEST);
+  expect_send("forged destination name", simple(MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0), 0x4242, 0), sizeof s,
+              MACH_SEND_INVALID_DEST);
+  expect_send("copy-send on a receive-only name", simple(MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0), port, 0),
+              sizeof s, MACH_SEND_INVALID_DEST);
+  mach_port_t stale = new_receive_right();
+  CHECK_KR(mach_port_mod_refs(self, stale, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
+  expect_send("stale name", simple(ms, stale, 0), sizeof s, MACH_SEND_INVALID_DEST);
+  mach_port_t dead;
+  CHECK_KR(mach_port_allocate(self, MACH_PORT_RIGHT_DEAD_NAME, &dead), KERN_SUCCESS);
+  expect_send("dead name destination", simple(MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0), dead, 0), sizeof s,
+              MACH_SEND_INVALID_DEST);
+  expect_send("forged reply name", simple(MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE), port,
+                                          0x777700),
+              sizeof s, MACH_SEND_INVALID_REPLY);
+  expect_send("bad message pointer", nullptr, sizeof s, MACH_SEND_INVALID_DATA);
+  expect_send("kernel message pointer", reinterpret_cast<mach_msg_header_t*>(0xffff800000000000ul), sizeof s,
+              MACH_SEND_INVALID_DATA);
+
+  ComplexMsg c = complex_to(port, 1);
+  expect_send("descriptors beyond the size", &c.h, sizeof(mach_msg_header_t) + 4 + 8, MACH_SEND_MSG_TOO_SMALL);
+  c = complex_to(port, 100);
+  expect_send("too many descriptors", &c.h, sizeof c, MACH_SEND_TOO_LARGE);
+  c = complex_to(port, 1);
+  c.d[0].type.type = 9;
+  expect_send("unknown descriptor type", &c.h, sizeof c, MACH_SEND_INVALID_TYPE);
+  c = complex_to(port, 1);
+  c.d[0].port = {other, 0, 0, {}, 99, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("bad port disposition", &c.h, sizeof c, MACH_SEND_INVALID_TYPE);
+  c = complex_to(port, 1);
+  c.d[0].port = {0x31337, 0, 0, {}, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("forged name in a descriptor", &c.h, sizeof c, MACH_SEND_INVALID_RIGHT);
+  c = complex_to(port, 1);
+  c.d[0].port = {port, 0, 0, {}, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("receive right sent to its own port", &c.h, sizeof c, MACH_SEND_INVALID_RIGHT);
+  c = complex_to(port, 1);
+  c.d[0].out_of_line = {0x1000, 64, 0, MACH_MSG_PHYSICAL_COPY, 0, MACH_MSG_OOL_DESCRIPTOR};
+  expect_send("out-of-line pointer to unmapped memory", &c.h, sizeof c, MACH_SEND_INVALID_MEMORY);
+  c = complex_to(port, 1);
+  c.d[0].out_of_line = {0xffffffff80000000ul, 64, 0, MACH_MSG_PHYSICAL_COPY, 0, MACH_MSG_OOL_DESCRIPTOR};
+  expect_send("out-of-line pointer into the kernel", &c.h, sizeof c, MACH_SEND_INVALID_MEMORY);
+  c = complex_to(port, 1);
+  c.d[0].out_of_line = {reinterpret_cast<uint64_t>(&c), 0x7fffffff, 0, MACH_MSG_PHYSICAL_COPY, 0,
+                        MACH_MSG_OOL_DESCRIPTOR};
+  expect_send("out-of-line region too large", &c.h, sizeof c, MACH_SEND_TOO_LARGE);
+  c = complex_to(port, 1);
+  c.d[0].ool_ports = {0x2000, 4, 0, 0, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_OOL_PORTS_DESCRIPTOR};
+  expect_send("out-of-line ports at a bad pointer", &c.h, sizeof c, MACH_SEND_INVALID_MEMORY);
+  // A valid first descriptor and a bad second: nothing may be taken.
+  c = complex_to(port, 2);
+  c.d[0].port = {other, 0, 0, {}, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_PORT_DESCRIPTOR};
+  c.d[1].port = {0x5555, 0, 0, {}, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("good then forged descriptor", &c.h, sizeof c, MACH_SEND_INVALID_RIGHT);
+  mach_port_type_t type;
+  CHECK_KR(mach_port_type(self, other, &type), KERN_SUCCESS);
+  CHECK(type == MACH_PORT_TYPE_RECEIVE);  // no send right was made
+
+  // Circularity: A's receive right queued on B (we keep a send right to A),
+  // then B's receive right sent to A would close a loop.
+  mach_port_t a = new_receive_right(), b = new_receive_right();
+  CHECK_KR(mach_port_insert_right(self, a, a, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+  c = complex_to(b, 1);
+  c.d[0].port = {a, 0, 0, {}, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("receive right queued on another port", &c.h, sizeof c, MACH_MSG_SUCCESS);
+  c = complex_to(a, 1);
+  c.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+  c.d[0].port = {b, 0, 0, {}, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_PORT_DESCRIPTOR};
+  expect_send("receive right into a circular chain", &c.h, sizeof c, MACH_SEND_INVALID_RIGHT);
+  CHECK_KR(mach_port_destroy(self, b), KERN_SUCCESS);  // b dies with the message holding a
+  CHECK_KR(mach_port_type(self, a, &type), KERN_SUCCESS);
+  CHECK(type == MACH_PORT_TYPE_DEAD_NAME);  // so a died too, and our send right is a dead name
+  CHECK_KR(mach_port_deallocate(self, a), KERN_SUCCESS);
+
+  // Receive side.
+  SimpleMsg r{};
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, 0x4343, 0), MACH_RCV_INVALID_NAME);
+  ++g_checks;
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 0), MACH_RCV_TIMED_OUT);
+  ++g_checks;
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 20), MACH_RCV_TIMED_OUT);
+  ++g_checks;
+  expect_send("a message to receive", simple(ms, port, 0), sizeof s, MACH_MSG_SUCCESS);
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_LARGE | MACH_RCV_TIMEOUT, 0, 24, port, 0), MACH_RCV_TOO_LARGE);
+  CHECK(r.h.msgh_size == sizeof s);  // told the size, message kept
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, 24, port, 0), MACH_RCV_TOO_LARGE);  // destroyed
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 0), MACH_RCV_TIMED_OUT);
+  g_checks += 3;
+
+  // Queue limit: a full queue refuses a send with a zero timeout.
+  CHECK_KR(mach_port_set_qlimit(self, port, 1), KERN_SUCCESS);
+  expect_send("first message into a 1-message queue", simple(ms, port, 0), sizeof s, MACH_MSG_SUCCESS);
+  expect_send("second message into the full queue", simple(ms, port, 0), sizeof s, MACH_SEND_TIMED_OUT);
+  CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 0), MACH_MSG_SUCCESS);
+  ++g_checks;
+
+  // A request to the task's kernel port: no message interface yet, so MIG_BAD_ID.
+  struct {
+    mach_msg_header_t h;
+    kern_return_t ret;
+    uint32_t pad[8];
+  } k{};
+  k.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  k.h.msgh_remote_port = self;
+  k.h.msgh_local_port = mig_get_reply_port();
+  k.h.msgh_id = 3400;
+  CHECK_KR(mach_msg(&k.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(mach_msg_header_t), sizeof k, k.h.msgh_local_port, 0),
+           MACH_MSG_SUCCESS);
+  CHECK(k.h.msgh_id == 3500 && k.ret == -303);
+  ++g_checks;
+
+  // Port calls with bad arguments.
+  CHECK_KR(mach_port_allocate(self, 7, &type), KERN_INVALID_VALUE);
+  CHECK_KR(mach_port_deallocate(self, 0x9999), KERN_INVALID_NAME);
+  CHECK_KR(mach_port_deallocate(self, port), KERN_INVALID_RIGHT);
+  CHECK_KR(mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, 2), KERN_INVALID_VALUE);
+  CHECK_KR(mach_port_allocate(0x1234, MACH_PORT_RIGHT_RECEIVE, &type), MACH_SEND_INVALID_DEST);
+  CHECK_KR(mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, reinterpret_cast<mach_port_t*>(0x10)),
+           KERN_INVALID_ADDRESS);
+  CHECK_KR(mach_port_set_qlimit(self, port, MACH_PORT_QLIMIT_MAX + 1), KERN_INVALID_VALUE);
+  CHECK_KR(mach_port_move_member(self, port, MACH_PORT_NULL), KERN_NOT_IN_SET);
+  g_checks += 8;
+
+  CHECK_KR(mach_port_destroy(self, dead), KERN_SUCCESS);
+  Stats after = stats();
+  printf("malformed: ports %lu->%lu, sets %lu->%lu, messages %lu->%lu, out-of-line bytes %lu->%lu\n", before.ports,
+         after.ports, before.port_sets, after.port_sets, before.kmsgs, after.kmsgs, before.ool_bytes, after.ool_bytes);
+  CHECK(after.ports == before.ports && after.port_sets == before.port_sets && after.kmsgs == before.kmsgs &&
+        after.ool_bytes == before.ool_bytes);
+  printf("malformed: all %d checks passed, counts back at baseline\n", g_checks);
+  return 0;
+}
+
 }  // namespace

@@ -81,6 +81,10 @@ typedef struct mach_msg_body {
 #define MACH_MSG_VIRTUAL_COPY 1u
 #define MACH_MSG_ALLOCATE 2u
 
+/* Descriptors follow the 4-byte body directly (offset 28 for the first), so
+ * they are packed to 4-byte alignment as in XNU. */
+#pragma pack(push, 4)
+
 typedef struct mach_msg_type_descriptor {
   uint64_t pad1;
   uint32_t pad2;
@@ -121,6 +125,8 @@ typedef union mach_msg_descriptor {
   mach_msg_ool_descriptor_t out_of_line;
   mach_msg_ool_ports_descriptor_t ool_ports;
 } mach_msg_descriptor_t;
+
+#pragma pack(pop)
 
 #define MACH_MSG_DESCRIPTOR_SIZE 16u
 #define MACH_MSG_SIZE_MAX (64u * 1024u)            /* inline bytes, header included */
