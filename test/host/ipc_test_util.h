@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "ipc/ipc_env.h"
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_mqueue.h"
 #include "ipc/ipc_port.h"
