@@ -123,6 +123,16 @@ void ipc_kernel_send(IpcKmsg* kmsg) {
   (void)ipc_mqueue_send(kmsg);
 }
 
+void ipc_kmsg_consume_dest(IpcKmsg* kmsg) {
+  IpcPort* dest = kmsg->dest;
+  kmsg->dest = nullptr;
+  if (!ipc_port_valid(dest)) return;
+  if (kmsg->dest_type == MACH_MSG_TYPE_PORT_SEND_ONCE)
+    ipc_port_consume_send_once(dest);
+  else
+    ipc_port_release_send(dest);
+}
+
 void ipc_kobject_server(IpcKmsg* request) {
   // No kernel interface is served by messages yet (the generated task,
   // thread and host servers come with the .defs interfaces): every request
@@ -131,6 +141,7 @@ void ipc_kobject_server(IpcKmsg* request) {
   mach_msg_type_name_t reply_type = request->reply_type;
   mach_msg_id_t id = request->header()->msgh_id;
   request->reply = nullptr;
+  ipc_kmsg_consume_dest(request);
   ipc_kmsg_destroy(request);
   if (!ipc_port_valid(reply)) return;
   IpcKmsg* kmsg = ipc_kmsg_alloc(sizeof(mig_reply_error_t));

@@ -238,16 +238,21 @@ CASES = [
          expect=(r'catcher: received on the moved receive right', r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
     # A server that dies leaves its clients dead names and dead-name
-    # notifications; the last client leaving sends no-senders to a server.
-    Case(name='ipc-notifications',
+    # notifications.
+    Case(name='ipc-dead-name',
          cmdline='halt_when_idle',
-         modules=(('test/user/ipc.elf', 'ipc.elf ns 4'),
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
                   ('test/user/ipc.elf', 'ipc.elf dying-server'),
-                  ('test/user/ipc.elf', 'ipc.elf dn-client'),
+                  ('test/user/ipc.elf', 'ipc.elf dn-client')),
+         expect=(r'dn-client: dead-name notification for name 0x[0-9a-f]+', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # The last client leaving sends no-senders to the server.
+    Case(name='ipc-no-senders',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
                   ('test/user/ipc.elf', 'ipc.elf nosenders-server'),
                   ('test/user/ipc.elf', 'ipc.elf nosenders-client')),
-         expect=(r'dn-client: dead-name notification for name 0x[0-9a-f]+',
-                 r'nosenders-server: no more senders \(mscount 1\)', r'kernel: all tasks have ended'),
+         expect=(r'nosenders-server: no more senders \(mscount 1\)', r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
     # One thread serves three ports through a port set.
     Case(name='ipc-port-set',
@@ -266,4 +271,18 @@ CASES = [
          expect=(r'malformed: unknown header bits -> 0x10000010 ok',
                  r'malformed: all \d+ checks passed, counts back at baseline', r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
+    # Exceptions become messages to the task's exception port: a system call
+    # without emulation is resumed by the handler, a page fault refused (the
+    # task then ends as before).
+    Case(name='ipc-exceptions',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/ipc.elf', 'ipc.elf exc-handler'),
+                  ('test/user/ipc.elf', 'ipc.elf exc-victim')),
+         expect=(r'exc-handler: EXC_SYSCALL for system call 39, resuming',
+                 r'exc-victim: system call resumed by the handler with -38',
+                 r'exc-handler: EXC_BAD_ACCESS at 0, refusing',
+                 r'task 3 \(ipc.elf\) terminated: #PF Page fault, write at 0x0000000000000000',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
 ]

@@ -308,6 +308,58 @@ int role_pset_client(long n) {
 
 int role_malformed();
 
+// exc-handler: takes two exceptions of exc-victim: a system call with no
+// emulation (resumed) and a page fault (refused: the task ends).
+int role_exc_handler() {
+  mach_port_t port = new_receive_right();
+  ns_register("exc", port, MACH_MSG_TYPE_MAKE_SEND);
+  for (int round = 0; round < 2; ++round) {
+    union {
+      exception_raise_request_t req;
+      uint8_t raw[256];
+    } m{};
+    CHECK_KR(mach_msg(&m.req.Head, MACH_RCV_MSG, 0, sizeof m, port, 0), MACH_MSG_SUCCESS);
+    CHECK(m.req.Head.msgh_id == MACH_EXCEPTION_RAISE_ID);
+    CHECK(m.req.msgh_body.msgh_descriptor_count == 2 && m.req.codeCnt == 2);
+    mach_port_type_t type;
+    CHECK_KR(mach_port_type(mach_task_self(), m.req.thread.name, &type), KERN_SUCCESS);
+    CHECK(type & MACH_PORT_TYPE_SEND);
+    CHECK_KR(mach_port_type(mach_task_self(), m.req.task.name, &type), KERN_SUCCESS);
+    CHECK(type & MACH_PORT_TYPE_SEND);
+    kern_return_t answer;
+    if (round == 0) {
+      CHECK(m.req.exception == EXC_SYSCALL && m.req.code[0] == 39);
+      printf("exc-handler: EXC_SYSCALL for system call %ld, resuming\n", long(m.req.code[0]));
+      answer = KERN_SUCCESS;
+    } else {
+      CHECK(m.req.exception == EXC_BAD_ACCESS && m.req.code[0] == KERN_INVALID_ADDRESS);
+      printf("exc-handler: EXC_BAD_ACCESS at %#lx, refusing\n", long(m.req.code[1]));
+      answer = KERN_FAILURE;
+    }
+    mig_reply_error_t r{};
+    r.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+    r.Head.msgh_size = sizeof r;
+    r.Head.msgh_remote_port = m.req.Head.msgh_remote_port;
+    r.Head.msgh_id = MACH_EXCEPTION_RAISE_ID + 100;
+    r.RetCode = answer;
+    CHECK_KR(mach_msg(&r.Head, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+    CHECK_KR(mach_port_deallocate(mach_task_self(), m.req.thread.name), KERN_SUCCESS);
+    CHECK_KR(mach_port_deallocate(mach_task_self(), m.req.task.name), KERN_SUCCESS);
+  }
+  return 0;
+}
+
+int role_exc_victim() {
+  mach_port_t handler = ns_lookup("exc");
+  CHECK_KR(task_set_special_port(mach_task_self(), TASK_EXCEPTION_PORT, handler), KERN_SUCCESS);
+  long r = linux_syscall6(39);  // getpid, with no emulation entry
+  CHECK(r == -38);
+  printf("exc-victim: system call resumed by the handler with %ld\n", r);
+  *reinterpret_cast<volatile int*>(0) = 1;
+  printf("exc-victim: FAILED: survived the fault\n");
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -331,6 +383,8 @@ int main(int argc, char** argv) {
   if (!strcmp(r, "pset-server")) return role_pset_server(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "pset-client")) return role_pset_client(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "malformed")) return role_malformed();
+  if (!strcmp(r, "exc-handler")) return role_exc_handler();
+  if (!strcmp(r, "exc-victim")) return role_exc_victim();
   printf("ipc: unknown role %s\n", r);
   return 2;
 }

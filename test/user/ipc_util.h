@@ -3,7 +3,9 @@
 // bootstrap port's receive right.
 #pragma once
 
+#include <mach/exception.h>
 #include <mach/mach_traps.h>
+#include <mach/mig_errors.h>
 #include <mach/message.h>
 #include <mach/notify.h>
 

@@ -11,6 +11,7 @@
 #include "arch/x86_64/trap_frame.h"
 #include "arch/x86_64/vm_layout.h"
 #include "kern/arch.h"
+#include "kern/exception.h"
 #include "kern/mach_traps.h"
 #include "kern/sched.h"
 #include "kern/task.h"
@@ -42,9 +43,37 @@ bool redirect(TrapFrame& f, uint64_t entry) {
 }  // namespace
 
 void user_exception(TrapFrame& f) {
+  // The exception port's handler may take it (and resume the thread).
+  exception_type_t exc;
+  int64_t code = f.vector, subcode = int64_t(f.error);
+  switch (f.vector) {
+    case 14:
+      exc = EXC_BAD_ACCESS;
+      code = (f.error & 1) ? KERN_PROTECTION_FAILURE : KERN_INVALID_ADDRESS;
+      subcode = int64_t(read_cr2());
+      break;
+    case 13:
+    case 12:
+    case 11:
+      exc = EXC_BAD_ACCESS;
+      break;
+    case 0:
+    case 16:
+    case 19:
+      exc = EXC_ARITHMETIC;
+      break;
+    case 1:
+    case 3:
+      exc = EXC_BREAKPOINT;
+      break;
+    default:
+      exc = EXC_BAD_INSTRUCTION;
+      break;
+  }
+  uint64_t cr2 = read_cr2();
+  if (exception_raise(exc, code, subcode)) return;
   char why[192];
   if (f.vector == 14) {
-    uint64_t cr2 = read_cr2();
     const char* access = (f.error & 0x10) ? "execute" : (f.error & 2) ? "write" : "read";
     snformat(why, sizeof why, "terminated: #PF Page fault, %s at 0x%016lx (%s), rip 0x%016lx", access, cr2,
              (f.error & 1) ? "protection violation" : "not mapped", f.rip);
@@ -69,7 +98,9 @@ extern "C" int syscall_dispatch(mk::x86::TrapFrame* frame) {
   } else {
     Task* task = current_task();
     char why[96];
-    if (!task->emulation_entry) {
+    if (!task->emulation_entry && exception_raise(EXC_SYSCALL, int64_t(f.rax), int64_t(f.rip))) {
+      f.rax = uint64_t(-38);  // handled: the call itself fails with ENOSYS
+    } else if (!task->emulation_entry) {
       snformat(why, sizeof why, "terminated: system call %ld with no emulation entry, rip 0x%016lx", long(f.rax),
                f.rip);
       task_terminate(task, 128 + 31, why);  // SIGSYS-like status
