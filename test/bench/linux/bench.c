@@ -288,6 +288,10 @@ static void bench_file_fault(size_t warmup_passes, size_t passes)
 	close(fd);
 	printf("INFO name=file_page_fault file_pages=%zu passes=%zu minor_faults=%ld\n", pages, passes,
 	       faults);
+	if (faults != (long)n) { /* fault-around still on, or faults outside the touches */
+		errno = 0;
+		die("file_page_fault: not one minor fault per touched page");
+	}
 	report("file_page_fault", warmup_passes * pages, n);
 }
 
