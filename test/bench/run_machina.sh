@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# This system's half of scripts/bench: boots the kernel with the benchmark
+# tasks under $BENCH_QEMU_FLAGS (-icount shift=0, the same flags as the
+# Linux half) and prints the serial console, whose BENCH lines
+# scripts/bench collects. Usage: run_machina.sh OUT_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:?usage: run_machina.sh OUT_DIR}
+build=$root/build
+mkdir -p "$out"
+iters=2000
+
+# Null RPC round trip between two tasks: mach_msg send+receive on both sides.
+"$root/scripts/mkiso" "$out/rpc.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
+  "$build/test/user/ipc.elf" "ipc.elf ns 2" \
+  "$build/test/user/ipc.elf" "ipc.elf echo-server echo $iters" \
+  "$build/test/user/ipc.elf" "ipc.elf echo-client echo $iters bench" >&2
+# shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
+timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
+  -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+  -cdrom "$out/rpc.iso" -boot d || [[ $? -eq 1 ]]  # isa-debug-exit 0 makes QEMU exit with 1
