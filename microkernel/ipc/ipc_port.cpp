@@ -107,6 +107,9 @@ void ipc_port_destroy(IpcPort* port) {
       if (e->dnrequest == req) {
         e->dnrequest = nullptr;
         e->type &= ~MACH_PORT_TYPE_DNREQUEST;
+        // The notification carries a user reference for the dead name
+        // (GNU Mach, XNU), so its handler can deallocate the name.
+        if (e->urefs < MACH_PORT_UREFS_MAX) e->urefs++;
       }
     }
     IpcPort* notify = req->notify;

@@ -56,11 +56,10 @@ void IpcSpace::fix_dead(IpcEntry& e) {
   IpcPort* port = e.port();
   if (port->active) return;
   // The port died: the name becomes a dead name. A send right keeps its
-  // user references, a send-once right counts as one.
-  uint16_t urefs = (e.type & MACH_PORT_TYPE_SEND_ONCE) ? 1 : e.urefs;
+  // user references, a send-once right counts as one (its urefs), plus one
+  // a fired dead-name request added (ipc_port_destroy).
   reverse_remove(port);
   e.type = MACH_PORT_TYPE_DEAD_NAME;
-  e.urefs = urefs;
   e.object = nullptr;
   e.dnrequest = nullptr;
   ipc_port_release(port);

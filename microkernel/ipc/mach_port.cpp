@@ -168,7 +168,12 @@ kern_return_t mach_port_request_notification(IpcSpace* space, mach_port_name_t n
     case MACH_NOTIFY_DEAD_NAME: {
       if (e->type & MACH_PORT_TYPE_DEAD_NAME) {
         if (!sync) return KERN_INVALID_ARGUMENT;
-        if (notify) ipc_notify_dead_name(notify, name);
+        if (notify) {
+          // The notification carries a user reference for the name.
+          if (e->urefs >= MACH_PORT_UREFS_MAX) return KERN_UREFS_OVERFLOW;
+          e->urefs++;
+          ipc_notify_dead_name(notify, name);
+        }
         return KERN_SUCCESS;
       }
       if (!(e->type & MACH_PORT_TYPE_SEND_RIGHTS)) return KERN_INVALID_RIGHT;

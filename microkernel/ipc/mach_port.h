@@ -37,7 +37,9 @@ kern_return_t mach_port_move_member(IpcSpace* space, mach_port_name_t member, ma
 // (on a send, send-once or dead name; a dead name with sync != 0 fires at
 // once). *previous gets the request's former send-once right.
 // KERN_INVALID_NAME, KERN_INVALID_RIGHT, KERN_INVALID_VALUE (variant),
-// KERN_INVALID_ARGUMENT (dead name without sync), KERN_RESOURCE_SHORTAGE.
+// KERN_INVALID_ARGUMENT (dead name without sync), KERN_RESOURCE_SHORTAGE,
+// KERN_UREFS_OVERFLOW. A dead-name notification adds a user reference to
+// the dead name (Mach's rule), for its receiver to deallocate.
 // On error `notify` is still the caller's.
 kern_return_t mach_port_request_notification(IpcSpace* space, mach_port_name_t name, int32_t variant,
                                              mach_port_mscount_t sync, IpcPort* notify, IpcPort** previous);
