@@ -144,8 +144,11 @@ void thread_sleep_ticks(uint64_t ticks) {
   schedule_locked(irq);
 }
 
-WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t deadline) {
-  uint64_t irq = g_sched_lock.lock();
+namespace {
+
+// Mark the current thread blocked (with a deadline on the sleep list);
+// g_sched_lock is held.
+Thread* block_self_locked(uint64_t deadline) {
   Thread* self = this_processor().current;
   self->state = ThreadState::kBlocked;
   self->wait_result = WaitResult::kAwakened;
@@ -156,8 +159,41 @@ WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t de
     g_sleepers->insert(it, *self);
     self->sleeping = true;
   }
+  return self;
+}
+
+}  // namespace
+
+WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t deadline) {
+  uint64_t irq = g_sched_lock.lock();
+  Thread* self = block_self_locked(deadline);
   held.unlock(irq);  // interrupts stay off: the scheduler lock is still held
   schedule_locked(held_irq);
+  return self->wait_result;
+}
+
+WaitResult thread_block_handoff(Thread* to, IrqSpinLock& held, uint64_t held_irq, uint64_t deadline) {
+  uint64_t irq = g_sched_lock.lock();
+  Processor& p = this_processor();
+  Thread* self = block_self_locked(deadline);
+  held.unlock(irq);
+  if (to->state != ThreadState::kBlocked) {  // woken meanwhile (a timeout): the usual way
+    schedule_locked(held_irq);
+    return self->wait_result;
+  }
+  if (to->sleeping) {
+    g_sleepers->erase(g_sleepers->iterator_to(*to));
+    to->sleeping = false;
+  }
+  // `to` runs on the rest of our time slice, without a pass through the run
+  // queue (L4's direct process switch).
+  to->state = ThreadState::kRunning;
+  to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
+  self->quantum = 0;
+  p.current = to;
+  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
+  finish_switch(this_processor());
+  g_sched_lock.unlock(held_irq);
   return self->wait_result;
 }
 

@@ -27,6 +27,9 @@ void thread_sleep_ticks(uint64_t ticks);
 // `held_irq`) is released once the thread is marked blocked, so a waker that
 // takes `held` first cannot be missed; it is not held on return.
 WaitResult thread_block_unlock(IrqSpinLock& held, uint64_t held_irq, uint64_t deadline);
+// The same, but the CPU goes straight to `to` (a thread blocked waiting for
+// what the caller just gave it), skipping the run queue.
+WaitResult thread_block_handoff(Thread* to, IrqSpinLock& held, uint64_t held_irq, uint64_t deadline);
 // Make a blocked thread runnable (no effect on one that is not blocked).
 void thread_wakeup(Thread* t);
 void sched_tick();              // from the clock interrupt

@@ -38,6 +38,8 @@ class Thread {
 
   // IPC (guarded by the IPC lock).
   IpcWaiter ipc_wait;                  // while blocked in mach_msg
+  uint64_t ipc_rcv_buffer = 0;         // its receive buffer (user address) meanwhile
+  bool ipc_fast_delivered = false;     // a sender wrote the message into that buffer
   IpcPort* ith_self = nullptr;         // the thread's kernel port (receive right in the kernel space)
   IpcPort* ith_exception = nullptr;    // send right, or null: use the task's
   mach_port_name_t ith_exc_reply = MACH_PORT_NULL;  // exception reply port, a name in the kernel space

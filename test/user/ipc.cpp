@@ -213,6 +213,9 @@ int role_dying_server() {
 // dn-client: dead-name notification when the server dies.
 int role_dn_client() {
   mach_port_t server = ns_lookup("dying");
+  mach_port_urefs_t refs0 = 0;
+  CHECK_KR(mach_port_get_refs(mach_task_self(), server, MACH_PORT_RIGHT_SEND, &refs0), KERN_SUCCESS);
+  CHECK(refs0 == 1);
   mach_port_t notify = new_receive_right();
   mach_port_t previous = 1;
   CHECK_KR(mach_port_request_notification(mach_task_self(), server, MACH_NOTIFY_DEAD_NAME, 0, notify, &previous),
@@ -235,6 +238,11 @@ int role_dn_client() {
   m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
   m.h.msgh_remote_port = server;
   CHECK_KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL, 0), MACH_SEND_INVALID_DEST);
+  // Mach: the notification brings one more user reference for the name.
+  mach_port_urefs_t refs = 0;
+  CHECK_KR(mach_port_get_refs(mach_task_self(), server, MACH_PORT_RIGHT_DEAD_NAME, &refs), KERN_SUCCESS);
+  CHECK(refs == 2);
+  CHECK_KR(mach_port_deallocate(mach_task_self(), server), KERN_SUCCESS);
   CHECK_KR(mach_port_deallocate(mach_task_self(), server), KERN_SUCCESS);
   CHECK_KR(mach_port_type(mach_task_self(), server, &type), KERN_INVALID_NAME);
   printf("dn-client: dead-name notification for name %#x\n", server);
