@@ -138,10 +138,14 @@ mach_msg_return_t ipc_mqueue_receive(IpcSpace* space, mach_port_name_t name, mac
   }
   for (IpcPort& member : pset->members) {
     if (member.messages.empty()) continue;
-    // The member goes to the back so the others get their turn next time.
-    pset->members.erase(pset->members.iterator_to(member));
-    pset->members.push_back(member);
-    return take(&member, max_size, rcv_large, out);
+    mr = take(&member, max_size, rcv_large, out);
+    // The member goes to the back so the others get their turn next time;
+    // not when its message stayed queued (RCV_LARGE): the retry must find it.
+    if (out->kmsg) {
+      pset->members.erase(pset->members.iterator_to(member));
+      pset->members.push_back(member);
+    }
+    return mr;
   }
   return MACH_RCV_TIMED_OUT;
 }
