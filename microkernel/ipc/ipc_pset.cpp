@@ -31,7 +31,11 @@ void ipc_pset_add(IpcPortSet* pset, IpcPort* port) {
     IpcKmsg* kmsg = &port->messages.front();
     port->messages.pop_front();
     port->msgcount--;
-    ipc_mqueue_send(kmsg);  // finds the set's waiter
+    if (!ipc_mqueue_send(kmsg)) {  // finds the set's waiter
+      // Too large for it (RCV_LARGE): requeued at the back; it was the head.
+      port->messages.pop_back();
+      port->messages.push_front(*kmsg);
+    }
   }
 }
 
