@@ -36,7 +36,8 @@ struct IpcReceive {
 // queued (the caller may wait: ipc_mqueue_wait); MACH_RCV_INVALID_NAME,
 // MACH_RCV_IN_SET (a member port named directly), MACH_RCV_TOO_LARGE (with
 // RCV_LARGE the message stays queued and out->size says what it needs;
-// without, it is dequeued into out->kmsg for the caller to destroy).
+// without, it is dequeued into out->kmsg for the caller to destroy, its
+// destination right already used up as by a delivery).
 mach_msg_return_t ipc_mqueue_receive(IpcSpace* space, mach_port_name_t name, mach_msg_size_t max_size,
                                      bool rcv_large, IpcReceive* out);
 
