@@ -605,3 +605,73 @@ TEST_CASE("ipc msg: inline data survives; size and id reach the receiver") {
   CHECK(m.h().msgh_id == -5);
   CHECK(memcmp(m.bytes.data() + kHdr, words.data(), 4000) == 0);
 }
+
+TEST_CASE("ipc msg: MACH_RCV_LARGE on a set: the retry gets the message that was too large") {
+  IpcFixture f;
+  IpcSpace* a = f.space();
+  mach_port_name_t ps = new_set(a);
+  mach_port_name_t p1 = new_port(a);
+  mach_port_name_t p2 = new_port(a);
+  REQUIRE(mach_port_move_member(a, p1, ps) == KERN_SUCCESS);
+  REQUIRE(mach_port_move_member(a, p2, ps) == KERN_SUCCESS);
+  uint8_t big[200] = {};
+  REQUIRE(send(a, Msg(p1, MACH_MSG_TYPE_MAKE_SEND, 0, 0, 1).inline_data(big, 200)) == MACH_MSG_SUCCESS);
+  REQUIRE(send(a, Msg(p2, MACH_MSG_TYPE_MAKE_SEND, 0, 0, 2).inline_data(big, 100)) == MACH_MSG_SUCCESS);
+  Rcv t = recv(a, ps, 64, true);
+  REQUIRE(t.mr == MACH_RCV_TOO_LARGE);
+  CHECK(t.size == kHdr + 200);
+  // Retrying with the size it asked for gets that message, not another.
+  Rcv m = recv(a, ps, t.size, true);
+  REQUIRE(m.mr == MACH_MSG_SUCCESS);
+  CHECK(m.h().msgh_id == 1);
+  CHECK(recv(a, ps, 4096).h().msgh_id == 2);
+}
+
+TEST_CASE("ipc msg: a port joining a set keeps its queue in order when a set waiter's buffer is too small") {
+  IpcFixture f;
+  IpcSpace* a = f.space();
+  mach_port_name_t ps = new_set(a);
+  mach_port_name_t p = new_port(a);
+  uint8_t big[200] = {};
+  REQUIRE(send(a, Msg(p, MACH_MSG_TYPE_MAKE_SEND, 0, 0, 1).inline_data(big, 200)) == MACH_MSG_SUCCESS);
+  REQUIRE(send(a, Msg(p, MACH_MSG_TYPE_MAKE_SEND, 0, 0, 2)) == MACH_MSG_SUCCESS);
+  IpcWaiter w;
+  w.max_size = 64;
+  w.rcv_large = true;
+  REQUIRE(ipc_mqueue_wait(a, ps, &w) == MACH_MSG_SUCCESS);
+  REQUIRE(mach_port_move_member(a, p, ps) == KERN_SUCCESS);
+  CHECK(w.done);
+  CHECK(w.result == MACH_RCV_TOO_LARGE);
+  CHECK(w.large_size == kHdr + 200);
+  CHECK(queued(a, p) == 2);
+  Rcv m1 = recv(a, ps, 4096);
+  CHECK(m1.h().msgh_id == 1);
+  CHECK(m1.h().msgh_seqno == 0);
+  Rcv m2 = recv(a, ps, 4096);
+  CHECK(m2.h().msgh_id == 2);
+  CHECK(m2.h().msgh_seqno == 1);
+}
+
+TEST_CASE("ipc msg: a too-large message received without MACH_RCV_LARGE, sent on a send-once right") {
+  IpcFixture f;
+  IpcSpace* a = f.space();
+  mach_port_name_t r = new_port(a);
+  uint8_t big[200] = {};
+  REQUIRE(send(a, Msg(r, MACH_MSG_TYPE_MAKE_SEND_ONCE).inline_data(big, 200)) == MACH_MSG_SUCCESS);
+  CHECK(recv(a, r, 64, false).mr == MACH_RCV_TOO_LARGE);
+  CHECK(port_of(a, r)->sorights == 0);
+  // GNU Mach consumes the destination right quietly (ipc_kmsg_copyout_dest):
+  // the message was delivered, so its port gets no send-once notification.
+  CHECK(queued(a, r) == 0);
+  // The same when it is handed straight to a waiter.
+  IpcWaiter w;
+  w.max_size = 64;
+  REQUIRE(ipc_mqueue_wait(a, r, &w) == MACH_MSG_SUCCESS);
+  REQUIRE(send(a, Msg(r, MACH_MSG_TYPE_MAKE_SEND_ONCE).inline_data(big, 200)) == MACH_MSG_SUCCESS);
+  CHECK(w.result == MACH_RCV_TOO_LARGE);
+  REQUIRE(w.kmsg);
+  ipc_kmsg_destroy(w.kmsg);
+  CHECK(port_of(a, r)->sorights == 0);
+  CHECK(queued(a, r) == 0);
+  CHECK(port_of(a, r)->refs == 1);
+}
