@@ -48,12 +48,11 @@ void ipc_port_make_send_once(IpcPort* port) {
 
 void ipc_port_release_send(IpcPort* port) {
   if (port->active && port->srights > 0 && --port->srights == 0 && port->nsrequest) {
-    // Mach fires no-senders only when the request's sync point was reached.
-    if (port->mscount >= port->nssync) {
-      IpcPort* notify = port->nsrequest;
-      port->nsrequest = nullptr;
-      ipc_notify_no_senders(notify, port->mscount);
-    }
+    // The request's sync point was checked when it was made (GNU Mach and
+    // XNU): from then on any drop to zero senders fires it.
+    IpcPort* notify = port->nsrequest;
+    port->nsrequest = nullptr;
+    ipc_notify_no_senders(notify, port->mscount);
   }
   ipc_port_release(port);
 }

@@ -51,7 +51,7 @@ void user_exception(TrapFrame& f);  // syscall.cpp
 
 }  // namespace mk::x86
 
-extern "C" char copy_user_insn[], copy_user_fixup[];
+extern "C" char copy_user_insn[], copy_user_insn_tail[], copy_user_fixup[];
 
 extern "C" void trap_dispatch(mk::x86::TrapFrame* frame) {
   using namespace mk::x86;
@@ -60,7 +60,8 @@ extern "C" void trap_dispatch(mk::x86::TrapFrame* frame) {
     h(f);
   } else if (f.vector < 32 && from_user(f)) {
     user_exception(f);  // ends the task; returns only if another thread of it raced ahead
-  } else if (f.vector == 14 && f.rip == reinterpret_cast<uint64_t>(copy_user_insn)) {
+  } else if (f.vector == 14 && (f.rip == reinterpret_cast<uint64_t>(copy_user_insn) ||
+                                 f.rip == reinterpret_cast<uint64_t>(copy_user_insn_tail))) {
     f.rip = reinterpret_cast<uint64_t>(copy_user_fixup);  // copyin/copyout: bad user address
     return;
   } else if (f.vector < 32) {
