@@ -134,6 +134,14 @@ int role_echo_client(const char* name, long k, bool bench) {
   }
   printf("%s: %ld round trips through %s ok\n", g_role, k, name);
   if (bench) {
+    // The trap alone: mach_msg with nothing to do.
+    static uint64_t trap_samples[1024];
+    for (int i = 0; i < 1024; ++i) {
+      uint64_t t0 = rdtsc();
+      (void)mach_msg(nullptr, 0, 0, 0, MACH_PORT_NULL, 0);
+      trap_samples[i] = rdtsc() - t0;
+    }
+    printf("BENCH name=null_trap system=this instructions=%lu iterations=1024\n", median(trap_samples, 1024));
     long n = k - warmup < 4096 ? k - warmup : 4096;
     printf("BENCH name=null_rpc_two_tasks system=this instructions=%lu iterations=%ld\n", median(samples, n), n);
   }
