@@ -133,34 +133,7 @@ void ipc_kmsg_consume_dest(IpcKmsg* kmsg) {
     ipc_port_release_send(dest);
 }
 
-void ipc_kobject_server(IpcKmsg* request) {
-  // No kernel interface is served by messages yet (the generated task,
-  // thread and host servers come with the .defs interfaces): every request
-  // gets MIG_BAD_ID, the answer a MIG server gives an id it does not know.
-  IpcPort* reply = request->reply;
-  mach_msg_type_name_t reply_type = request->reply_type;
-  mach_msg_id_t id = request->header()->msgh_id;
-  request->reply = nullptr;
-  ipc_kmsg_consume_dest(request);
-  ipc_kmsg_destroy(request);
-  if (!ipc_port_valid(reply)) return;
-  IpcKmsg* kmsg = ipc_kmsg_alloc(sizeof(mig_reply_error_t));
-  if (!kmsg) {
-    ipc_right_release(reply, reply_type);
-    return;
-  }
-  auto* r = reinterpret_cast<mig_reply_error_t*>(kmsg->header());
-  r->Head.msgh_bits = MACH_MSGH_BITS(reply_type, 0);
-  r->Head.msgh_size = sizeof(mig_reply_error_t);
-  r->Head.msgh_remote_port = MACH_PORT_NULL;
-  r->Head.msgh_local_port = MACH_PORT_NULL;
-  r->Head.msgh_seqno = 0;
-  r->Head.msgh_id = id + 100;
-  r->RetCode = MIG_BAD_ID;
-  kmsg->dest = reply;
-  kmsg->dest_type = reply_type;
-  ipc_kernel_send(kmsg);
-}
+// ipc_kobject_server: ipc_kobject.cpp.
 
 // The environment the generic core runs in (ipc_env.h).
 

@@ -129,8 +129,16 @@ mach_msg_return_t check_header(IpcSpace* space, mach_msg_header_t* h) {
 
 // Pass 1 over the body: check every descriptor and take kernel copies of
 // out-of-line data; nothing in the space changes.
+// With kernel_data, out-of-line addresses are kernel memory (a message the
+// kernel built in its own space): copied directly, never deallocated here.
+kern_return_t copy_ool_in(void* dst, uint64_t src, size_t len, bool kernel_data) {
+  if (!kernel_data) return ipc_copyin_user(dst, src, len);
+  __builtin_memcpy(dst, reinterpret_cast<const void*>(src), len);
+  return KERN_SUCCESS;
+}
+
 mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size, IpcPort* dest,
-                             uint64_t* user_addrs) {
+                             uint64_t* user_addrs, bool kernel_data) {
   if (send_size < kBodyOffset) return MACH_SEND_MSG_TOO_SMALL;
   mach_msg_size_t count = kmsg->descriptor_count();
   if (count > MACH_MSG_DESCRIPTORS_MAX) return MACH_SEND_TOO_LARGE;
@@ -155,7 +163,7 @@ mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t sen
           if (!buf) mr = MACH_SEND_NO_BUFFER;
           else {
             o.address = reinterpret_cast<uint64_t>(buf);
-            if (ipc_copyin_user(buf, user_addrs[i], o.size) != KERN_SUCCESS) mr = MACH_SEND_INVALID_MEMORY;
+            if (copy_ool_in(buf, user_addrs[i], o.size, kernel_data) != KERN_SUCCESS) mr = MACH_SEND_INVALID_MEMORY;
           }
         }
         break;
@@ -172,7 +180,7 @@ mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t sen
           if (!buf) mr = MACH_SEND_NO_BUFFER;
           else {
             o.address = reinterpret_cast<uint64_t>(buf);
-            if (ipc_copyin_user(buf, user_addrs[i], o.count * sizeof(uint32_t)) != KERN_SUCCESS)
+            if (copy_ool_in(buf, user_addrs[i], o.count * sizeof(uint32_t), kernel_data) != KERN_SUCCESS)
               mr = MACH_SEND_INVALID_MEMORY;
             for (mach_msg_size_t k = 0; mr == MACH_MSG_SUCCESS && k < o.count; k++)
               mr = check_port_right(space, ipc_ool_name(buf, k), o.disposition, dest);
@@ -194,7 +202,7 @@ mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t sen
 
 // Pass 2: take the rights. Fails only when two descriptors draw on the same
 // name for more than it holds; then the message is destroyed up to there.
-mach_msg_return_t copyin_body(IpcSpace* space, IpcKmsg* kmsg, const uint64_t* user_addrs) {
+mach_msg_return_t copyin_body(IpcSpace* space, IpcKmsg* kmsg, const uint64_t* user_addrs, bool kernel_data) {
   mach_msg_size_t count = kmsg->descriptor_count();
   mach_msg_descriptor_t* d = kmsg->descriptors();
   mach_msg_return_t mr = MACH_MSG_SUCCESS;
@@ -213,7 +221,7 @@ mach_msg_return_t copyin_body(IpcSpace* space, IpcKmsg* kmsg, const uint64_t* us
       }
       case MACH_MSG_OOL_DESCRIPTOR:
       case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
-        if (mr == MACH_MSG_SUCCESS && d[i].out_of_line.deallocate && d[i].out_of_line.size)
+        if (mr == MACH_MSG_SUCCESS && !kernel_data && d[i].out_of_line.deallocate && d[i].out_of_line.size)
           (void)ipc_user_deallocate(space->owner, user_addrs[i], d[i].out_of_line.size);
         break;
       case MACH_MSG_OOL_PORTS_DESCRIPTOR: {
@@ -230,7 +238,7 @@ mach_msg_return_t copyin_body(IpcSpace* space, IpcKmsg* kmsg, const uint64_t* us
           }
           ipc_ool_set_port(array, k, mr == MACH_MSG_SUCCESS ? port : nullptr);
         }
-        if (mr == MACH_MSG_SUCCESS && o.deallocate && o.count)
+        if (mr == MACH_MSG_SUCCESS && !kernel_data && o.deallocate && o.count)
           (void)ipc_user_deallocate(space->owner, user_addrs[i], o.count * sizeof(uint32_t));
         (void)type;
         o.disposition = uint8_t(ipc_right_result_type(o.disposition));
@@ -288,7 +296,7 @@ mach_msg_return_t ipc_kmsg_copyin_header(IpcSpace* space, IpcKmsg* kmsg) {
   return MACH_MSG_SUCCESS;
 }
 
-mach_msg_return_t ipc_kmsg_copyin(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size) {
+mach_msg_return_t ipc_kmsg_copyin(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size, bool kernel_data) {
   if (send_size < kHeaderSize || (send_size & 3)) return MACH_SEND_MSG_TOO_SMALL;
   if (send_size > MACH_MSG_SIZE_MAX || send_size > kmsg->capacity) return MACH_SEND_TOO_LARGE;
   mach_msg_header_t* h = kmsg->header();
@@ -298,10 +306,10 @@ mach_msg_return_t ipc_kmsg_copyin(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_
   if (!(h->msgh_bits & MACH_MSGH_BITS_COMPLEX)) return ipc_kmsg_copyin_header(space, kmsg);
 
   uint64_t user_addrs[MACH_MSG_DESCRIPTORS_MAX];
-  mr = check_body(space, kmsg, send_size, header_dest(space, h), user_addrs);
+  mr = check_body(space, kmsg, send_size, header_dest(space, h), user_addrs, kernel_data);
   if (mr != MACH_MSG_SUCCESS) return mr;
   (void)ipc_kmsg_copyin_header(space, kmsg);
-  mr = copyin_body(space, kmsg, user_addrs);
+  mr = copyin_body(space, kmsg, user_addrs, kernel_data);
   if (mr != MACH_MSG_SUCCESS) {
     // Mach's rule for a body that fails late: the message is destroyed with
     // what it took so far.

@@ -98,7 +98,11 @@ inline void ipc_ool_set_name(void* array, size_t k, uint32_t n) {
 // MACH_SEND_INVALID_HEADER, MACH_SEND_INVALID_DEST, MACH_SEND_INVALID_REPLY,
 // MACH_SEND_INVALID_TYPE, MACH_SEND_INVALID_RIGHT, MACH_SEND_INVALID_MEMORY,
 // MACH_SEND_NO_BUFFER.
-mach_msg_return_t ipc_kmsg_copyin(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size);
+// kernel_data: a message the kernel built in its own space (a reply of its
+// MIG servers): out-of-line addresses are kernel memory, copied with memcpy
+// and left to the caller to free (`deallocate` is not acted on).
+mach_msg_return_t ipc_kmsg_copyin(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size,
+                                  bool kernel_data = false);
 
 // Copy the header's names in only (a message without a body): the part of
 // ipc_kmsg_copyin that checks and moves header rights.

@@ -1,6 +1,7 @@
 #include "ipc/mach_msg.h"
 
 #include "ipc/ipc_kernel.h"
+#include "ipc/ipc_kobject.h"
 #include "ipc/ipc_mqueue.h"
 #include "ipc/ipc_right.h"
 #include "kern/arch.h"
@@ -331,6 +332,7 @@ mach_msg_return_t mach_msg_trap(uint64_t msg, mach_msg_option_t option, mach_msg
   if (fast_rpc(task, msg, option, send_size, rcv_size, rcv_name, timeout, &fast)) return fast;
   if (option & MACH_SEND_MSG) {
     mach_msg_return_t mr = do_send(task, msg, option, send_size, timeout);
+    ipc_kobject_deferred();  // a task_terminate request, now that no lock is held
     if (mr != MACH_MSG_SUCCESS) return mr;
   }
   if (option & MACH_RCV_MSG) return do_receive(task, msg, option, rcv_size, rcv_name, timeout);

@@ -165,6 +165,16 @@ void task_terminate(Task* task, int status, const char* why) {
 
 Task* current_task() { return current_thread()->task; }
 
+void task_reference(Task* task) {
+  LockGuard guard(g_sched_lock);
+  ++task->refs;
+}
+
+void task_deallocate(Task* task) {
+  LockGuard guard(g_sched_lock);
+  task_release_locked(task);
+}
+
 size_t live_user_tasks() {
   LockGuard guard(g_sched_lock);
   return g_tasks->size();

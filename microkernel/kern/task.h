@@ -59,6 +59,11 @@ void task_terminate(Task* task, int status, const char* why);
 
 Task* current_task();
 
+// Keep a task (its memory, not its threads) alive across a window where no
+// lock is held; task_deallocate drops the reference (the last frees it).
+void task_reference(Task* task);
+void task_deallocate(Task* task);
+
 size_t live_user_tasks();
 
 }  // namespace mk

@@ -40,6 +40,7 @@ class Thread {
   IpcWaiter ipc_wait;                  // while blocked in mach_msg
   uint64_t ipc_rcv_buffer = 0;         // its receive buffer (user address) meanwhile
   bool ipc_fast_delivered = false;     // a sender wrote the message into that buffer
+  Task* ipc_terminate = nullptr;       // task_terminate by message: done once the send has dropped the IPC lock
   IpcPort* ith_self = nullptr;         // the thread's kernel port (receive right in the kernel space)
   IpcPort* ith_exception = nullptr;    // send right, or null: use the task's
   mach_port_name_t ith_exc_reply = MACH_PORT_NULL;  // exception reply port, a name in the kernel space
