@@ -225,6 +225,40 @@ kern_return_t window_fill(const UserWindow& w, size_t off, size_t len, uint64_t 
   return KERN_SUCCESS;
 }
 
+// The header's rights for the two shapes an RPC has, from entries already
+// looked up: a request (COPY_SEND to the server, MAKE_SEND_ONCE of the
+// caller's receive port as reply) and a reply (MOVE_SEND_ONCE, no reply
+// port). Anything else goes through the general copyin.
+mach_msg_return_t copyin_header_fast(IpcSpace* space, IpcKmsg* kmsg, IpcEntry* de, IpcEntry* re,
+                                     mach_port_name_t rcv_name) {
+  mach_msg_header_t* h = kmsg->header();
+  mach_msg_type_name_t rd = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+  mach_msg_type_name_t ld = MACH_MSGH_BITS_LOCAL(h->msgh_bits);
+  bool request = rd == MACH_MSG_TYPE_COPY_SEND && (de->type & MACH_PORT_TYPE_SEND) &&
+                 ld == MACH_MSG_TYPE_MAKE_SEND_ONCE && h->msgh_local_port == rcv_name;
+  bool reply = rd == MACH_MSG_TYPE_MOVE_SEND_ONCE && (de->type & MACH_PORT_TYPE_SEND_ONCE) && !de->dnrequest &&
+               ld == 0 && h->msgh_local_port == MACH_PORT_NULL;
+  if ((h->msgh_bits & ~MACH_MSGH_BITS_USER) || !(request || reply)) return ipc_kmsg_copyin_header(space, kmsg);
+  IpcPort* port = de->port();
+  kmsg->dest = port;
+  if (request) {
+    ipc_port_copy_send(port);
+    kmsg->dest_type = MACH_MSG_TYPE_PORT_SEND;
+    IpcPort* rport = re->port();
+    ipc_port_make_send_once(rport);
+    kmsg->reply = rport;
+    kmsg->reply_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
+  } else {
+    // The send-once right (and the entry's reference) moves into the message.
+    de->type = 0;
+    space->free_entry(h->msgh_remote_port);
+    kmsg->dest_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
+    kmsg->reply = nullptr;
+    kmsg->reply_type = 0;
+  }
+  return MACH_MSG_SUCCESS;
+}
+
 // True when the fast path took the call (its result in *out); false: use
 // the general path, nothing has changed.
 bool fast_rpc(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_t send_size,
@@ -268,7 +302,7 @@ bool fast_rpc(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_
     *out = MACH_SEND_INVALID_DATA;
     return true;
   }
-  mach_msg_return_t mr = ipc_kmsg_copyin_header(space, &f.kmsg);
+  mach_msg_return_t mr = copyin_header_fast(space, &f.kmsg, de, re, rcv_name);
   if (mr != MACH_MSG_SUCCESS) {
     g_ipc_lock.unlock(irq);
     *out = mr;
