@@ -285,4 +285,31 @@ CASES = [
                  r'task 3 \(ipc.elf\) terminated: #PF Page fault, write at 0x0000000000000000',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
+    # The kernel interface by message (MIG stubs from mach_port.defs,
+    # task.defs, thread.defs): every routine called on the task's and
+    # thread's kernel ports agrees with the trap versions; malformed
+    # requests get MIG_BAD_ID / MIG_BAD_ARGUMENTS; nothing leaks; the task
+    # then ends itself with task_terminate by message.
+    Case(name='rpc-kernel-calls',
+         cmdline='halt_when_idle',
+         modules=(('test/user/rpc.elf', 'rpc.elf calls'),),
+         expect=(r'rpc: mach_port calls by message agree with the traps',
+                 r'rpc: task and thread calls by message agree with the traps',
+                 r'rpc: malformed requests refused with MIG_BAD_ID / MIG_BAD_ARGUMENTS',
+                 r'rpc: all \d+ calls by message passed, counts back at baseline',
+                 r'task 1 \(rpc.elf\) terminated by task_terminate',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
+    # task_info and task_terminate by message on another task's port.
+    Case(name='rpc-task-terminate',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/rpc.elf', 'rpc.elf victim'),
+                  ('test/user/rpc.elf', 'rpc.elf killer')),
+         expect=(r'victim: waiting',
+                 r'killer: victim is task 2 with 1 thread\(s\)',
+                 r'task 2 \(rpc.elf\) terminated by task_terminate',
+                 r'killer: victim ended by task_terminate message; its port is a dead name',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
 ]
