@@ -312,4 +312,19 @@ CASES = [
                  r'killer: victim ended by task_terminate message; its port is a dead name',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
+    # The worked example of docs/idl-example.md: a key/value service defined
+    # in test/user/example/kvstore.defs, its server and client built from
+    # the stubs mig generates, finding each other through the name server.
+    Case(name='idl-example',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/example/kv_server.elf', 'kv_server.elf'),
+                  ('test/user/example/kv_client.elf', 'kv_client.elf')),
+         expect=(r'kv-server: serving kvstore',
+                 r'kv-client: get beta = 41, get gamma -> KERN_INVALID_NAME',
+                 r'kv-client: sum 1..10 = 55 over 2 keys',
+                 r'kv-client: a send right stored and fetched back under name 0x[0-9a-f]+',
+                 r'kv-server: shut down after 9 requests',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
 ]
