@@ -1,6 +1,6 @@
 // The semantic model of a .defs file: types with their wire layout, routines
 // with their arguments and message ids. Built by the front end (frontend.cpp),
-// read by the generators (generate.cpp); neither knows the other.
+// read by the generators (generate*.cpp); neither knows the other.
 #pragma once
 
 #include <cstdint>
