@@ -123,16 +123,6 @@ void ipc_kernel_send(IpcKmsg* kmsg) {
   (void)ipc_mqueue_send(kmsg);
 }
 
-void ipc_kmsg_consume_dest(IpcKmsg* kmsg) {
-  IpcPort* dest = kmsg->dest;
-  kmsg->dest = nullptr;
-  if (!ipc_port_valid(dest)) return;
-  if (kmsg->dest_type == MACH_MSG_TYPE_PORT_SEND_ONCE)
-    ipc_port_consume_send_once(dest);
-  else
-    ipc_port_release_send(dest);
-}
-
 // ipc_kobject_server: ipc_kobject.cpp.
 
 // The environment the generic core runs in (ipc_env.h).

@@ -36,11 +36,6 @@ IpcPort* ipc_port_make_send_kernel(IpcPort* port);
 // name (MACH_PORT_NULL when port is null, MACH_PORT_DEAD when it cannot).
 mach_port_name_t ipc_port_copyout_send(IpcPort* port, IpcSpace* space);
 
-// The kernel took delivery of `kmsg` itself: the right it held on its
-// destination is used up (not released, which would send a send-once
-// notification back). IPC lock held.
-void ipc_kmsg_consume_dest(IpcKmsg* kmsg);
-
 // A message to a kernel-served port (task, thread, host): the kernel
 // handles it at once and sends any reply. IPC lock held; the kmsg is consumed.
 void ipc_kobject_server(IpcKmsg* request);

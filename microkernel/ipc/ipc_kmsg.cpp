@@ -279,6 +279,16 @@ void ipc_kmsg_destroy(IpcKmsg* kmsg) {
   g_reaping = false;
 }
 
+void ipc_kmsg_consume_dest(IpcKmsg* kmsg) {
+  IpcPort* dest = kmsg->dest;
+  kmsg->dest = nullptr;
+  if (!ipc_port_valid(dest)) return;
+  if (kmsg->dest_type == MACH_MSG_TYPE_PORT_SEND_ONCE)
+    ipc_port_consume_send_once(dest);
+  else
+    ipc_port_release_send(dest);
+}
+
 mach_msg_return_t ipc_kmsg_copyin_header(IpcSpace* space, IpcKmsg* kmsg) {
   mach_msg_header_t* h = kmsg->header();
   mach_msg_return_t mr = check_header(space, h);
@@ -332,14 +342,8 @@ mach_msg_return_t ipc_kmsg_copyout(IpcSpace* space, IpcKmsg* kmsg) {
     mr = MACH_RCV_HEADER_ERROR;
   kmsg->reply = nullptr;
   // The right the message held on its destination is used up by delivery.
-  if (ipc_port_valid(dest)) {
-    if (kmsg->dest_type == MACH_MSG_TYPE_PORT_SEND_ONCE)
-      ipc_port_consume_send_once(dest);
-    else
-      ipc_port_release_send(dest);
-  }
   mach_msg_type_name_t dest_type = kmsg->dest_type;
-  kmsg->dest = nullptr;
+  ipc_kmsg_consume_dest(kmsg);
 
   h->msgh_bits = (h->msgh_bits & MACH_MSGH_BITS_COMPLEX) | MACH_MSGH_BITS(reply_type, dest_type);
   h->msgh_remote_port = reply_name;

@@ -62,6 +62,11 @@ void ipc_kmsg_free(IpcKmsg* kmsg);
 // (a worklist, not recursion: nested messages cannot overflow the stack).
 void ipc_kmsg_destroy(IpcKmsg* kmsg);
 
+// The message was delivered (or taken by the kernel itself): the right it
+// held on its destination is used up, not released (a released send-once
+// right would come back as a send-once notification).
+void ipc_kmsg_consume_dest(IpcKmsg* kmsg);
+
 // Port descriptors in kernel form: the pointer fills name and pad1. Byte
 // copies, since the same bytes are a name in user form.
 inline IpcPort* ipc_desc_port(const mach_msg_port_descriptor_t& d) {

@@ -42,20 +42,6 @@ void enqueue_waiter(IpcWaitQueue& q, IpcWaiter* w) {
   q.list.push_back(*w);
 }
 
-// A message handed out too large (no RCV_LARGE) is destroyed by the
-// receiver, but it was delivered: its destination right is used up
-// quietly, as ipc_kmsg_copyout does (GNU Mach's ipc_kmsg_copyout_dest), so a
-// send-once right does not come back as a send-once notification.
-void consume_dest(IpcKmsg* kmsg) {
-  IpcPort* dest = kmsg->dest;
-  kmsg->dest = nullptr;
-  if (!ipc_port_valid(dest)) return;
-  if (kmsg->dest_type == MACH_MSG_TYPE_PORT_SEND_ONCE)
-    ipc_port_consume_send_once(dest);
-  else
-    ipc_port_release_send(dest);
-}
-
 // Take the head message of `port`; a blocked sender may now proceed.
 IpcKmsg* dequeue(IpcPort* port) {
   IpcKmsg* kmsg = &port->messages.front();
@@ -75,7 +61,7 @@ mach_msg_return_t take(IpcPort* port, mach_msg_size_t max_size, bool rcv_large, 
   if (out->size > max_size) {
     if (rcv_large) return MACH_RCV_TOO_LARGE;  // stays queued
     out->kmsg = dequeue(port);
-    consume_dest(out->kmsg);
+    ipc_kmsg_consume_dest(out->kmsg);
     return MACH_RCV_TOO_LARGE;
   }
   out->kmsg = dequeue(port);
@@ -130,7 +116,7 @@ IpcWaiter* ipc_mqueue_send(IpcKmsg* kmsg) {
       return nullptr;
     }
     kmsg->header()->msgh_seqno = port->seqno++;
-    if (size > w->max_size) consume_dest(kmsg);
+    if (size > w->max_size) ipc_kmsg_consume_dest(kmsg);
     w->kmsg = kmsg;
     waiter_finish(w, size > w->max_size ? MACH_RCV_TOO_LARGE : MACH_MSG_SUCCESS);
     return w;

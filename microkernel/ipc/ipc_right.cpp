@@ -58,6 +58,30 @@ void drop_send(IpcSpace* space, mach_port_name_t name, IpcEntry& e) {
   ipc_port_release_send(port);
 }
 
+// A fresh entry takes the right (and its reference) under `name`.
+void fill_entry(IpcSpace* space, IpcEntry* e, IpcPort* port, mach_msg_type_name_t type, mach_port_name_t name) {
+  e->object = port;
+  switch (type) {
+    case MACH_MSG_TYPE_PORT_SEND:
+      e->type = MACH_PORT_TYPE_SEND;
+      e->urefs = 1;
+      space->reverse_insert(port, name);
+      break;
+    case MACH_MSG_TYPE_PORT_SEND_ONCE:
+      e->type = MACH_PORT_TYPE_SEND_ONCE;
+      e->urefs = 1;
+      break;
+    default:
+      e->type = MACH_PORT_TYPE_RECEIVE;
+      e->urefs = 0;
+      space->reverse_insert(port, name);
+      port->receiver = space;
+      port->receiver_name = name;
+      port->transit_dest = nullptr;
+      break;
+  }
+}
+
 kern_return_t check_entry(IpcEntry* e, mach_msg_type_name_t disposition) {
   switch (disposition) {
     case MACH_MSG_TYPE_MOVE_RECEIVE:
@@ -210,26 +234,7 @@ kern_return_t ipc_right_copyout(IpcSpace* space, IpcPort* port, mach_msg_type_na
     ipc_right_release(port, type);
     return kr;
   }
-  e->object = port;  // the right's reference becomes the entry's
-  switch (type) {
-    case MACH_MSG_TYPE_PORT_SEND:
-      e->type = MACH_PORT_TYPE_SEND;
-      e->urefs = 1;
-      space->reverse_insert(port, fresh);
-      break;
-    case MACH_MSG_TYPE_PORT_SEND_ONCE:
-      e->type = MACH_PORT_TYPE_SEND_ONCE;
-      e->urefs = 1;
-      break;
-    default:
-      e->type = MACH_PORT_TYPE_RECEIVE;
-      e->urefs = 0;
-      space->reverse_insert(port, fresh);
-      port->receiver = space;
-      port->receiver_name = fresh;
-      port->transit_dest = nullptr;
-      break;
-  }
+  fill_entry(space, e, port, type, fresh);
   *name = fresh;
   return KERN_SUCCESS;
 }
@@ -257,25 +262,7 @@ kern_return_t ipc_right_copyout_named(IpcSpace* space, IpcPort* port, mach_msg_t
   IpcEntry* e;
   kern_return_t kr = space->alloc_entry_named(name, &e);
   if (kr != KERN_SUCCESS) return kr;
-  e->object = port;
-  switch (type) {
-    case MACH_MSG_TYPE_PORT_SEND:
-      e->type = MACH_PORT_TYPE_SEND;
-      e->urefs = 1;
-      space->reverse_insert(port, name);
-      break;
-    case MACH_MSG_TYPE_PORT_SEND_ONCE:
-      e->type = MACH_PORT_TYPE_SEND_ONCE;
-      e->urefs = 1;
-      break;
-    default:
-      e->type = MACH_PORT_TYPE_RECEIVE;
-      space->reverse_insert(port, name);
-      port->receiver = space;
-      port->receiver_name = name;
-      port->transit_dest = nullptr;
-      break;
-  }
+  fill_entry(space, e, port, type, name);
   return KERN_SUCCESS;
 }
 

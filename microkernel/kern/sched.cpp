@@ -75,6 +75,19 @@ void schedule_locked(uint64_t irq) {
   g_sched_lock.unlock(irq);
 }
 
+// Run `to` now on the rest of self's time slice, without a pass through the
+// run queue (L4's direct process switch). g_sched_lock is held; it is
+// released with `irq` once self runs again.
+void switch_direct(Processor& p, Thread* self, Thread* to, uint64_t irq) {
+  to->state = ThreadState::kRunning;
+  to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
+  self->quantum = 0;
+  p.current = to;
+  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
+  finish_switch(this_processor());
+  g_sched_lock.unlock(irq);
+}
+
 }  // namespace
 
 void sched_init() {
@@ -122,13 +135,7 @@ bool thread_handoff(Thread* to) {
   } else {
     self->state = ThreadState::kRunnable;
   }
-  to->state = ThreadState::kRunning;
-  to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
-  self->quantum = 0;
-  p.current = to;
-  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
-  finish_switch(this_processor());
-  g_sched_lock.unlock(irq);
+  switch_direct(p, self, to, irq);
   return true;
 }
 
@@ -185,15 +192,7 @@ WaitResult thread_block_handoff(Thread* to, IrqSpinLock& held, uint64_t held_irq
     g_sleepers->erase(g_sleepers->iterator_to(*to));
     to->sleeping = false;
   }
-  // `to` runs on the rest of our time slice, without a pass through the run
-  // queue (L4's direct process switch).
-  to->state = ThreadState::kRunning;
-  to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
-  self->quantum = 0;
-  p.current = to;
-  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
-  finish_switch(this_processor());
-  g_sched_lock.unlock(held_irq);
+  switch_direct(p, self, to, held_irq);
   return self->wait_result;
 }
 
