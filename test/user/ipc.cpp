@@ -566,7 +566,8 @@ int role_malformed() {
   CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 0), MACH_MSG_SUCCESS);
   ++g_checks;
 
-  // A request to the task's kernel port: no message interface yet, so MIG_BAD_ID.
+  // A request with an id the kernel port does not serve (3400 is a skipped
+  // slot of task.defs): the reply is MIG_BAD_ID.
   struct {
     mach_msg_header_t h;
     kern_return_t ret;
