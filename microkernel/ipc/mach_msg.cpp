@@ -291,7 +291,11 @@ bool fast_rpc(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_
   IpcWaiter* w = q ? &q->list.front() : nullptr;
   auto* receiver = w ? static_cast<Thread*>(w->owner) : nullptr;
   UserWindow win;
+  // The receiver must be a user thread waiting in mach_msg on a port of its
+  // own task (not the kernel waiting on one of its ports, e.g. for an
+  // exception reply), so that its receive buffer is where to write.
   if (!rcv_ok || !receiver || w->max_size < send_size || !receiver->task ||
+      port->receiver != receiver->task->itk_space ||
       !map_window(receiver->task->space, receiver->ipc_rcv_buffer, send_size, &win)) {
     g_ipc_lock.unlock(irq);
     return false;

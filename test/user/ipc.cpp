@@ -329,12 +329,16 @@ int role_malformed();
 int role_exc_handler() {
   mach_port_t port = new_receive_right();
   ns_register("exc", port, MACH_MSG_TYPE_MAKE_SEND);
+  // Each answer goes out with the receive of the next exception in one call
+  // (as a MIG server loop does), which must not take the fast path into the
+  // faulting thread: it waits in the kernel, not in mach_msg.
+  union {
+    exception_raise_request_t req;
+    mig_reply_error_t rep;
+    uint8_t raw[256];
+  } m{};
+  CHECK_KR(mach_msg(&m.req.Head, MACH_RCV_MSG, 0, sizeof m, port, 0), MACH_MSG_SUCCESS);
   for (int round = 0; round < 2; ++round) {
-    union {
-      exception_raise_request_t req;
-      uint8_t raw[256];
-    } m{};
-    CHECK_KR(mach_msg(&m.req.Head, MACH_RCV_MSG, 0, sizeof m, port, 0), MACH_MSG_SUCCESS);
     CHECK(m.req.Head.msgh_id == MACH_EXCEPTION_RAISE_ID);
     CHECK(m.req.msgh_body.msgh_descriptor_count == 2 && m.req.codeCnt == 2);
     mach_port_type_t type;
@@ -352,15 +356,17 @@ int role_exc_handler() {
       printf("exc-handler: EXC_BAD_ACCESS at %#lx, refusing\n", long(m.req.code[1]));
       answer = KERN_FAILURE;
     }
-    mig_reply_error_t r{};
-    r.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
-    r.Head.msgh_size = sizeof r;
-    r.Head.msgh_remote_port = m.req.Head.msgh_remote_port;
-    r.Head.msgh_id = MACH_EXCEPTION_RAISE_ID + 100;
-    r.RetCode = answer;
-    CHECK_KR(mach_msg(&r.Head, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
     CHECK_KR(mach_port_deallocate(mach_task_self(), m.req.thread.name), KERN_SUCCESS);
     CHECK_KR(mach_port_deallocate(mach_task_self(), m.req.task.name), KERN_SUCCESS);
+    mach_port_t reply = m.req.Head.msgh_remote_port;
+    m.rep = mig_reply_error_t{};
+    m.rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+    m.rep.Head.msgh_size = sizeof m.rep;
+    m.rep.Head.msgh_remote_port = reply;
+    m.rep.Head.msgh_id = MACH_EXCEPTION_RAISE_ID + 100;
+    m.rep.RetCode = answer;
+    mach_msg_option_t opt = round == 0 ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_SEND_MSG;
+    CHECK_KR(mach_msg(&m.rep.Head, opt, sizeof m.rep, sizeof m, port, 0), MACH_MSG_SUCCESS);
   }
   return 0;
 }
