@@ -324,6 +324,20 @@ int role_pset_client(long n) {
 
 int role_malformed();
 
+// exception_raise(port, thread, task, exception, code: array[*:2] of int64)
+// as it must arrive: written out here to check the kernel's generated
+// (KernelUser) request against the wire format independently of mig.
+struct exception_raise_request_t {
+  mach_msg_header_t Head;
+  mach_msg_body_t msgh_body;
+  mach_msg_port_descriptor_t thread;
+  mach_msg_port_descriptor_t task;
+  exception_type_t exception;
+  mach_msg_type_number_t codeCnt;
+  int64_t code[2];
+};
+static_assert(sizeof(exception_raise_request_t) == 88, "exception_raise layout");
+
 // exc-handler: takes two exceptions of exc-victim: a system call with no
 // emulation (resumed) and a page fault (refused: the task ends).
 int role_exc_handler() {
@@ -340,7 +354,7 @@ int role_exc_handler() {
   CHECK_KR(mach_msg(&m.req.Head, MACH_RCV_MSG, 0, sizeof m, port, 0), MACH_MSG_SUCCESS);
   for (int round = 0; round < 2; ++round) {
     CHECK(m.req.Head.msgh_id == MACH_EXCEPTION_RAISE_ID);
-    CHECK(m.req.msgh_body.msgh_descriptor_count == 2 && m.req.codeCnt == 2);
+    CHECK(m.req.Head.msgh_size == 88 && m.req.msgh_body.msgh_descriptor_count == 2 && m.req.codeCnt == 2);
     mach_port_type_t type;
     CHECK_KR(mach_port_type(mach_task_self(), m.req.thread.name, &type), KERN_SUCCESS);
     CHECK(type & MACH_PORT_TYPE_SEND);

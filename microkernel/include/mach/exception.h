@@ -22,16 +22,7 @@
 
 typedef int32_t exception_type_t;
 
-/* Laid out as mig lays out exception_raise(port, thread, task, exception,
- * code: array[*:2] of int64). */
-typedef struct {
-  mach_msg_header_t Head;
-  mach_msg_body_t msgh_body;
-  mach_msg_port_descriptor_t thread; /* send right */
-  mach_msg_port_descriptor_t task;   /* send right */
-  exception_type_t exception;
-  mach_msg_type_number_t codeCnt;
-  int64_t code[2];
-} exception_raise_request_t;
+/* The message's layout is exc.defs' (mig generates it: the kernel's
+ * KernelUser stub, libmach's <exc_rpc.h> and <exc_server.h>). */
 
 #endif
