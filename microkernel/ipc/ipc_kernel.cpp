@@ -21,6 +21,8 @@ constinit IrqSpinLock g_ipc_lock;
 namespace {
 
 IpcSpace* g_kernel_space = nullptr;
+Host g_host;
+IpcPort* g_host_port = nullptr;
 
 // Received out-of-line regions go here (a bump window until the VM system
 // gives tasks real maps).
@@ -48,9 +50,14 @@ void kobject_port_destroy(IpcPort* port) {
 void ipc_init() {
   g_kernel_space = ipc_space_create(nullptr);
   if (!g_kernel_space) panic("ipc: cannot create the kernel's space");
+  LockGuard guard(g_ipc_lock);
+  g_host_port = kobject_port_alloc(IpcKObjectType::kHost, &g_host);
+  if (!g_host_port) panic("ipc: cannot create the host port");
 }
 
 IpcSpace* ipc_space_kernel() { return g_kernel_space; }
+Host* host_self() { return &g_host; }
+IpcPort* ipc_host_port() { return g_host_port; }
 
 kern_return_t ipc_task_init(Task* task) {
   LockGuard guard(g_ipc_lock);

@@ -20,6 +20,15 @@ extern IrqSpinLock g_ipc_lock;
 void ipc_init();
 IpcSpace* ipc_space_kernel();
 
+// The host (host.defs): what host_info reports, behind the host port.
+struct Host {
+  uint64_t memory_bytes = 0;  // usable memory (set at startup)
+};
+Host* host_self();
+// The host port (kernel-served, kind kHost), made by ipc_init; the
+// host_self trap gives tasks send rights to it.
+IpcPort* ipc_host_port();
+
 // A task's space and kernel port. KERN_RESOURCE_SHORTAGE.
 kern_return_t ipc_task_init(Task* task);
 // A thread's kernel port.

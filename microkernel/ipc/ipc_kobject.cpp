@@ -36,6 +36,7 @@
 #include "kern/kalloc.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "hostServer.h"
 #include "mach_portServer.h"
 #include "taskServer.h"
 #include "threadServer.h"
@@ -47,14 +48,11 @@ using mk::ipc_space_kernel;
 
 namespace {
 
-constexpr mach_msg_size_t kMaxRequest =
-    mach_port_MAX_REQUEST_SIZE > task_MAX_REQUEST_SIZE
-        ? (mach_port_MAX_REQUEST_SIZE > thread_MAX_REQUEST_SIZE ? mach_port_MAX_REQUEST_SIZE : thread_MAX_REQUEST_SIZE)
-        : (task_MAX_REQUEST_SIZE > thread_MAX_REQUEST_SIZE ? task_MAX_REQUEST_SIZE : thread_MAX_REQUEST_SIZE);
-constexpr mach_msg_size_t kMaxReply =
-    mach_port_MAX_REPLY_SIZE > task_MAX_REPLY_SIZE
-        ? (mach_port_MAX_REPLY_SIZE > thread_MAX_REPLY_SIZE ? mach_port_MAX_REPLY_SIZE : thread_MAX_REPLY_SIZE)
-        : (task_MAX_REPLY_SIZE > thread_MAX_REPLY_SIZE ? task_MAX_REPLY_SIZE : thread_MAX_REPLY_SIZE);
+constexpr mach_msg_size_t max2(mach_msg_size_t a, mach_msg_size_t b) { return a > b ? a : b; }
+constexpr mach_msg_size_t kMaxRequest = max2(max2(mach_port_MAX_REQUEST_SIZE, task_MAX_REQUEST_SIZE),
+                                             max2(thread_MAX_REQUEST_SIZE, host_MAX_REQUEST_SIZE));
+constexpr mach_msg_size_t kMaxReply = max2(max2(mach_port_MAX_REPLY_SIZE, task_MAX_REPLY_SIZE),
+                                           max2(thread_MAX_REPLY_SIZE, host_MAX_REPLY_SIZE));
 // The reply is built on the kernel stack (16 KiB).
 static_assert(kMaxReply <= 512 && kMaxRequest <= 512, "keep the kernel interface's messages small");
 
@@ -175,6 +173,10 @@ thread_t convert_port_to_thread(mach_port_t name) {
 ipc_space_t convert_port_to_space(mach_port_t name) {
   task_t task = convert_port_to_task(name);
   return task ? task->itk_space : nullptr;
+}
+
+host_t convert_port_to_host(mach_port_t name) {
+  return static_cast<mk::Host*>(kobject_of(name, IpcKObjectType::kHost));
 }
 
 // mach_port.defs
@@ -374,6 +376,31 @@ kern_return_t thread_set_special_port(thread_t thread, int which_port, mach_port
   return set_special(slot, special_port);
 }
 
+// host.defs
+
+kern_return_t host_info(host_t host, host_flavor_t flavor, host_info_t info, mach_msg_type_number_t* count) {
+  if (!host) return KERN_INVALID_ARGUMENT;
+  if (flavor != HOST_BASIC_INFO) return KERN_INVALID_ARGUMENT;
+  if (*count < HOST_BASIC_INFO_COUNT) return KERN_FAILURE;
+  host_basic_info_data_t b{};
+  b.max_cpus = b.avail_cpus = 1;
+  b.physical_cpu = b.physical_cpu_max = b.logical_cpu = b.logical_cpu_max = 1;
+  b.memory_size = natural_t(host->memory_bytes > 0x80000000ull ? 0x80000000ull : host->memory_bytes);
+  b.max_mem = host->memory_bytes;
+  b.cpu_type = CPU_TYPE_X86_64;
+  b.cpu_subtype = CPU_SUBTYPE_X86_64_ALL;
+  __builtin_memcpy(info, &b, sizeof b);
+  *count = HOST_BASIC_INFO_COUNT;
+  return KERN_SUCCESS;
+}
+
+kern_return_t host_kernel_version(host_t host, kernel_version_t kernel_version) {
+  if (!host) return KERN_INVALID_ARGUMENT;
+  static const char kVersion[] = "machina 0.1.0 (Mach-style microkernel, x86_64)";
+  __builtin_memcpy(kernel_version, kVersion, sizeof kVersion);
+  return KERN_SUCCESS;
+}
+
 namespace mk {
 
 void ipc_kobject_server(IpcKmsg* request) {
@@ -394,7 +421,7 @@ void ipc_kobject_server(IpcKmsg* request) {
 
   alignas(8) uint8_t out_buf[kMaxReply];
   auto* out = reinterpret_cast<mach_msg_header_t*>(out_buf);
-  if (!mach_port_server(in, out) && !task_server(in, out)) (void)thread_server(in, out);
+  if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out)) (void)host_server(in, out);
   kern_return_t code = mig_reply_code(out);
   // The request's rights the routine did not take.
   if (code != KERN_SUCCESS) release_message(in, false, false);

@@ -233,6 +233,10 @@ uint64_t ipc_trap(uint32_t number, const uint64_t a[6], bool* handled) {
       LockGuard guard(g_ipc_lock);
       return self->itk_space ? ipc_port_copyout_send(current_thread()->ith_self, self->itk_space) : MACH_PORT_NULL;
     }
+    case MACH_TRAP_host_self: {
+      LockGuard guard(g_ipc_lock);
+      return self->itk_space ? ipc_port_copyout_send(ipc_host_port(), self->itk_space) : MACH_PORT_NULL;
+    }
     case MACH_TRAP_mach_ipc_stats: {
       mach_ipc_statistics st{};
       {

@@ -41,6 +41,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   sched_init();
   task_init();
   ipc_init();
+  host_self()->memory_bytes = usable_bytes(info);
   size_t free_pages = vm_page_free_count();
   kprintf("memory: %lu MiB usable, %zu pages free (%zu MiB) after %zu reserved ranges\n",
           usable_bytes(info) >> 20, free_pages, free_pages * kPageSize >> 20, reserved.count());

@@ -36,6 +36,8 @@ inline unsigned long ptr(T* p) {
 
 inline mach_port_t mach_reply_port() { return mach_port_t(libmach::trap6(MACH_TRAP_mach_reply_port)); }
 inline mach_port_t mach_thread_self() { return mach_port_t(libmach::trap6(MACH_TRAP_thread_self)); }
+// A send right to the host port (host.defs: rpc_host_info, rpc_host_kernel_version).
+inline mach_port_t mach_host_self() { return mach_port_t(libmach::trap6(MACH_TRAP_host_self)); }
 
 inline kern_return_t task_get_special_port(mach_port_t task, int which, mach_port_t* port) {
   return kern_return_t(libmach::trap6(MACH_TRAP_task_get_special_port, task, unsigned(which), libmach::ptr(port)));

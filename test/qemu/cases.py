@@ -295,6 +295,7 @@ CASES = [
          modules=(('test/user/rpc.elf', 'rpc.elf calls'),),
          expect=(r'rpc: mach_port calls by message agree with the traps',
                  r'rpc: task and thread calls by message agree with the traps',
+                 r'rpc: host_info: 1 cpu, \d+ MiB; version "machina',
                  r'rpc: malformed requests refused with MIG_BAD_ID / MIG_BAD_ARGUMENTS',
                  r'rpc: all \d+ calls by message passed, counts back at baseline',
                  r'task 1 \(rpc.elf\) terminated by task_terminate',

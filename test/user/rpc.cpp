@@ -7,6 +7,7 @@
 //   calls           the battery above, then rpc_task_terminate on itself
 //   victim          registers its task port as "victim" with ns and waits
 //   killer          looks "victim" up, reads its task_info, ends it by message
+#include <host_rpc.h>
 #include <mach_port_rpc.h>
 #include <task_rpc.h>
 #include <thread_rpc.h>
@@ -264,6 +265,32 @@ void task_thread_calls(mach_port_t self) {
   printf("rpc: task and thread calls by message agree with the traps\n");
 }
 
+// host.defs on the host port (host_self trap).
+void host_calls(mach_port_t self) {
+  mach_port_t host = mach_host_self();
+  CHECK(MACH_PORT_VALID(host) && (trap_type(host) & MACH_PORT_TYPE_SEND));
+  CHECK(mach_host_self() == host);  // the same name, one more reference
+  CHECK_KR(mach_port_deallocate(self, host), KERN_SUCCESS);
+  int32_t info[HOST_INFO_MAX];
+  mach_msg_type_number_t count = HOST_INFO_MAX;
+  RPC_OK(rpc_host_info(host, HOST_BASIC_INFO, info, &count));
+  CHECK(count == HOST_BASIC_INFO_COUNT && count == 12);
+  host_basic_info_data_t basic;
+  memcpy(&basic, info, sizeof basic);
+  CHECK(basic.max_cpus == 1 && basic.avail_cpus == 1 && basic.cpu_type == CPU_TYPE_X86_64);
+  CHECK(basic.max_mem >= (16ul << 20) && basic.memory_size > 0 && basic.memory_size <= basic.max_mem);
+  RPC_IS(rpc_host_info(host, 12345, info, &count), KERN_INVALID_ARGUMENT);
+  RPC_IS(rpc_host_info(self, HOST_BASIC_INFO, info, &count), KERN_INVALID_ARGUMENT);  // a task port
+  char version[256] = {};
+  RPC_OK(rpc_host_kernel_version(host, version));
+  CHECK(strncmp(version, "machina", 7) == 0);
+  uint8_t none[4] = {};
+  RPC_IS(raw_request(host, 202, none, sizeof(mach_msg_header_t), false), MIG_BAD_ID);  // skipped
+  printf("rpc: host_info: %d cpu, %lu MiB; version \"%s\"\n", basic.max_cpus, (unsigned long)(basic.max_mem >> 20),
+         version);
+  CHECK_KR(mach_port_deallocate(self, host), KERN_SUCCESS);
+}
+
 void malformed(mach_port_t self) {
   uint8_t body[128] = {};
   // Ids no subsystem serves (a skipped slot, beyond the ranges).
@@ -316,6 +343,7 @@ int role_calls() {
   Stats before = stats();
   port_calls(self);
   task_thread_calls(self);
+  host_calls(self);
   malformed(self);
   Stats after = stats();
   printf("rpc: ports %lu->%lu, sets %lu->%lu, messages %lu->%lu, out-of-line bytes %lu->%lu\n", before.ports,

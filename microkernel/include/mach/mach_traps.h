@@ -74,7 +74,9 @@
 /* task_terminate(task) */
 #define MACH_TRAP_task_terminate 31
 
-#define MACH_TRAP_COUNT 32
+#define MACH_TRAP_host_self 32            /* () -> a send right to the host port (host.defs) */
+
+#define MACH_TRAP_COUNT 33
 
 /* Special ports (GNU Mach numbering). */
 #define TASK_KERNEL_PORT 1

@@ -19,6 +19,7 @@ typedef uint32_t natural_t;
 typedef mach_port_t task_t;
 typedef mach_port_t thread_t;
 typedef mach_port_t ipc_space_t;
+typedef mach_port_t host_t;
 #endif
 
 typedef mach_port_name_t* mach_port_name_array_t;
@@ -29,7 +30,12 @@ typedef integer_t* task_info_t;
 typedef int64_t exception_data_type_t;
 typedef exception_data_type_t* exception_data_t;
 
+typedef integer_t host_flavor_t;
+typedef integer_t* host_info_t;
+typedef char* kernel_version_t; /* up to 256 bytes with the terminating 0 */
+
 #define MACH_PORT_INFO_MAX 17u
+#define HOST_INFO_MAX 16u
 #define TASK_INFO_MAX 32u
 
 /* task_info flavors. */
@@ -40,6 +46,27 @@ typedef struct task_basic_info {
   uint32_t port_names;   /* names in the task's IPC space */
   uint32_t reserved;
 } task_basic_info_data_t;
+/* host_info flavors (XNU's numbers and layout, 4-byte aligned). */
+#define HOST_BASIC_INFO 1
+#pragma pack(push, 4)
+typedef struct host_basic_info {
+  integer_t max_cpus;
+  integer_t avail_cpus;
+  natural_t memory_size; /* bytes, at most 2 GiB (max_mem has it all) */
+  integer_t cpu_type;    /* CPU_TYPE_X86_64 */
+  integer_t cpu_subtype; /* CPU_SUBTYPE_X86_64_ALL */
+  integer_t cpu_threadtype;
+  integer_t physical_cpu;
+  integer_t physical_cpu_max;
+  integer_t logical_cpu;
+  integer_t logical_cpu_max;
+  uint64_t max_mem;      /* usable memory, bytes */
+} host_basic_info_data_t;
+#pragma pack(pop)
+#define HOST_BASIC_INFO_COUNT ((mach_msg_type_number_t)(sizeof(host_basic_info_data_t) / sizeof(integer_t)))
+#define CPU_TYPE_X86_64 (7 | 0x01000000)
+#define CPU_SUBTYPE_X86_64_ALL 3
+
 #define TASK_BASIC_INFO_COUNT ((mach_msg_type_number_t)(sizeof(task_basic_info_data_t) / sizeof(integer_t)))
 
 #endif
