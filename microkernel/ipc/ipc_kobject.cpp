@@ -27,6 +27,7 @@
 #include <mach/mach_types.h>
 #include <mach/mig_errors.h>
 
+#include "ipc/ipc_env.h"
 #include "ipc/ipc_kernel.h"
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_port.h"
@@ -40,6 +41,7 @@
 #include "mach_portServer.h"
 #include "taskServer.h"
 #include "threadServer.h"
+#include "vmServer.h"
 
 using mk::IpcEntry;
 using mk::IpcKObjectType;
@@ -49,10 +51,12 @@ using mk::ipc_space_kernel;
 namespace {
 
 constexpr mach_msg_size_t max2(mach_msg_size_t a, mach_msg_size_t b) { return a > b ? a : b; }
-constexpr mach_msg_size_t kMaxRequest = max2(max2(mach_port_MAX_REQUEST_SIZE, task_MAX_REQUEST_SIZE),
-                                             max2(thread_MAX_REQUEST_SIZE, host_MAX_REQUEST_SIZE));
-constexpr mach_msg_size_t kMaxReply = max2(max2(mach_port_MAX_REPLY_SIZE, task_MAX_REPLY_SIZE),
-                                           max2(thread_MAX_REPLY_SIZE, host_MAX_REPLY_SIZE));
+constexpr mach_msg_size_t kMaxRequest = max2(max2(max2(mach_port_MAX_REQUEST_SIZE, task_MAX_REQUEST_SIZE),
+                                                  max2(thread_MAX_REQUEST_SIZE, host_MAX_REQUEST_SIZE)),
+                                             vm_MAX_REQUEST_SIZE);
+constexpr mach_msg_size_t kMaxReply = max2(max2(max2(mach_port_MAX_REPLY_SIZE, task_MAX_REPLY_SIZE),
+                                                max2(thread_MAX_REPLY_SIZE, host_MAX_REPLY_SIZE)),
+                                           vm_MAX_REPLY_SIZE);
 // The reply is built on the kernel stack (16 KiB).
 static_assert(kMaxReply <= 512 && kMaxRequest <= 512, "keep the kernel interface's messages small");
 
@@ -376,6 +380,13 @@ kern_return_t thread_set_special_port(thread_t thread, int which_port, mach_port
   return set_special(slot, special_port);
 }
 
+// vm.defs
+
+kern_return_t vm_deallocate(task_t task, vm_address_t address, vm_size_t size) {
+  if (!task) return KERN_INVALID_ARGUMENT;
+  return mk::ipc_user_deallocate(task, address, size);
+}
+
 // host.defs
 
 kern_return_t host_info(host_t host, host_flavor_t flavor, host_info_t info, mach_msg_type_number_t* count) {
@@ -421,7 +432,8 @@ void ipc_kobject_server(IpcKmsg* request) {
 
   alignas(8) uint8_t out_buf[kMaxReply];
   auto* out = reinterpret_cast<mach_msg_header_t*>(out_buf);
-  if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out)) (void)host_server(in, out);
+  if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out) && !host_server(in, out))
+    (void)vm_server(in, out);
   kern_return_t code = mig_reply_code(out);
   // The request's rights the routine did not take.
   if (code != KERN_SUCCESS) release_message(in, false, false);

@@ -296,6 +296,7 @@ CASES = [
          expect=(r'rpc: mach_port calls by message agree with the traps',
                  r'rpc: task and thread calls by message agree with the traps',
                  r'rpc: host_info: 1 cpu, \d+ MiB; version "machina',
+                 r'rpc: vm_deallocate by message freed a received out-of-line region',
                  r'rpc: malformed requests refused with MIG_BAD_ID / MIG_BAD_ARGUMENTS',
                  r'rpc: all \d+ calls by message passed, counts back at baseline',
                  r'task 1 \(rpc.elf\) terminated by task_terminate',

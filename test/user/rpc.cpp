@@ -11,6 +11,7 @@
 #include <mach_port_rpc.h>
 #include <task_rpc.h>
 #include <thread_rpc.h>
+#include <vm_rpc.h>
 
 #include "ipc_util.h"
 
@@ -291,6 +292,36 @@ void host_calls(mach_port_t self) {
   CHECK_KR(mach_port_deallocate(self, host), KERN_SUCCESS);
 }
 
+// vm_deallocate by message frees a received out-of-line region.
+void vm_calls(mach_port_t self) {
+  mach_port_t port;
+  CHECK_KR(mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+  static uint8_t page[4096];
+  for (int i = 0; i < 4096; ++i) page[i] = uint8_t(i * 7);
+  struct {
+    mach_msg_header_t h;
+    mach_msg_body_t body;
+    mach_msg_ool_descriptor_t ool;
+    uint8_t room[64];
+  } m{};
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+  m.h.msgh_remote_port = port;
+  m.h.msgh_id = 1;
+  m.body.msgh_descriptor_count = 1;
+  m.ool = {reinterpret_cast<uint64_t>(page), sizeof page, 0, MACH_MSG_PHYSICAL_COPY, 0, MACH_MSG_OOL_DESCRIPTOR};
+  CHECK_KR(mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, 28 + 16, sizeof m, port, 0), MACH_MSG_SUCCESS);
+  auto* got = reinterpret_cast<const uint8_t*>(m.ool.address);
+  CHECK(got && m.ool.size == sizeof page && got != page && got[100] == uint8_t(700) && got[4095] == page[4095]);
+  RPC_OK(rpc_vm_deallocate(self, m.ool.address, m.ool.size));
+  mach_port_t host = mach_host_self();
+  RPC_IS(rpc_vm_deallocate(host, m.ool.address, m.ool.size), KERN_INVALID_ARGUMENT);  // not a task port
+  CHECK_KR(mach_port_deallocate(self, host), KERN_SUCCESS);
+  uint8_t none[4] = {};
+  RPC_IS(raw_request(self, 4801, none, sizeof(mach_msg_header_t), false), MIG_BAD_ID);  // vm_allocate: VM issue
+  CHECK_KR(mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
+  printf("rpc: vm_deallocate by message freed a received out-of-line region\n");
+}
+
 void malformed(mach_port_t self) {
   uint8_t body[128] = {};
   // Ids no subsystem serves (a skipped slot, beyond the ranges).
@@ -344,6 +375,7 @@ int role_calls() {
   port_calls(self);
   task_thread_calls(self);
   host_calls(self);
+  vm_calls(self);
   malformed(self);
   Stats after = stats();
   printf("rpc: ports %lu->%lu, sets %lu->%lu, messages %lu->%lu, out-of-line bytes %lu->%lu\n", before.ports,

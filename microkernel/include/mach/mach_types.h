@@ -28,6 +28,8 @@ typedef integer_t* mach_port_info_t; /* MACH_PORT_LIMITS_INFO, MACH_PORT_RECEIVE
 typedef natural_t task_flavor_t;
 typedef integer_t* task_info_t;
 typedef int64_t exception_data_type_t;
+typedef uint64_t vm_address_t;
+typedef uint64_t vm_size_t;
 typedef exception_data_type_t* exception_data_t;
 
 typedef integer_t host_flavor_t;
