@@ -15,7 +15,15 @@ iters=2000
   "$build/test/user/ipc.elf" "ipc.elf ns 2" \
   "$build/test/user/ipc.elf" "ipc.elf echo-server echo $iters" \
   "$build/test/user/ipc.elf" "ipc.elf echo-client echo $iters bench" >&2
-# shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
-timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
-  -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-  -cdrom "$out/rpc.iso" -boot d || [[ $? -eq 1 ]]  # isa-debug-exit 0 makes QEMU exit with 1
+# One-way send to a waiting receiver, plain and carrying a port right.
+"$root/scripts/mkiso" "$out/send.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
+  "$build/test/user/ipc.elf" "ipc.elf ns 2" \
+  "$build/test/user/ipc.elf" "ipc.elf sink $((2 * iters))" \
+  "$build/test/user/ipc.elf" "ipc.elf bench-send $iters" >&2
+
+for iso in rpc send; do
+  # shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
+  timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
+    -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -cdrom "$out/$iso.iso" -boot d || [[ $? -eq 1 ]]  # isa-debug-exit 0 makes QEMU exit with 1
+done

@@ -329,4 +329,15 @@ CASES = [
                  r'kv-server: shut down after 9 requests',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
+    # One-way sends to a waiting receiver, plain and carrying a port right
+    # (the benchmark's roles, run briefly).
+    Case(name='ipc-oneway-sends',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/ipc.elf', 'ipc.elf sink 80'),
+                  ('test/user/ipc.elf', 'ipc.elf bench-send 40')),
+         expect=(r'BENCH name=send_oneway system=this instructions=\d+ iterations=30',
+                 r'BENCH name=send_port_right system=this instructions=\d+ iterations=30',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
 ]

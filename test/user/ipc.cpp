@@ -324,6 +324,58 @@ int role_pset_client(long n) {
 
 int role_malformed();
 
+// sink N: receives N messages (dropping any port right they carry).
+int role_sink(long n) {
+  mach_port_t port = new_receive_right();
+  ns_register("sink", port, MACH_MSG_TYPE_MAKE_SEND);
+  PortMsg m{};
+  for (long i = 0; i < n; ++i) {
+    CHECK_KR(mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof m, port, 0), MACH_MSG_SUCCESS);
+    // The right reads MACH_PORT_DEAD when its port died on the way (the
+    // sender may have ended before the last message is received).
+    if ((m.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) && MACH_PORT_VALID(m.port.name))
+      CHECK_KR(mach_port_deallocate(mach_task_self(), m.port.name), KERN_SUCCESS);
+  }
+  printf("sink: received %ld messages\n", n);
+  return 0;
+}
+
+// bench-send N: one-way sends to the sink while it waits (the send alone is
+// timed; yielding lets the sink wait again), plain and with a port right.
+// The sink must be started with 2 * N.
+int role_bench_send(long n) {
+  mach_port_t sink = ns_lookup("sink");
+  mach_port_t carried = new_receive_right();
+  static uint64_t samples[2][4096];
+  long warmup = n / 4;
+  for (int kind = 0; kind < 2; ++kind) {
+    for (long i = 0; i < n; ++i) {
+      thread_switch();  // the sink runs and waits again
+      PortMsg m{};
+      m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+      m.h.msgh_remote_port = sink;
+      m.h.msgh_id = 10 + kind;
+      mach_msg_size_t size = sizeof(SimpleMsg);
+      if (kind == 1) {
+        m.h.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+        m.body.msgh_descriptor_count = 1;
+        m.port = {carried, 0, 0, {}, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_PORT_DESCRIPTOR};
+        size = sizeof m;
+      }
+      uint64_t t0 = rdtsc();
+      mach_msg_return_t mr = mach_msg(&m.h, MACH_SEND_MSG, size, 0, MACH_PORT_NULL, 0);
+      uint64_t t1 = rdtsc();
+      CHECK_KR(mr, MACH_MSG_SUCCESS);
+      if (i >= warmup && i - warmup < 4096) samples[kind][i - warmup] = t1 - t0;
+    }
+  }
+  long count = n - warmup < 4096 ? n - warmup : 4096;
+  printf("BENCH name=send_oneway system=this instructions=%lu iterations=%ld\n", median(samples[0], count), count);
+  printf("BENCH name=send_port_right system=this instructions=%lu iterations=%ld\n", median(samples[1], count),
+         count);
+  return 0;
+}
+
 // exception_raise(port, thread, task, exception, code: array[*:2] of int64)
 // as it must arrive: written out here to check the kernel's generated
 // (KernelUser) request against the wire format independently of mig.
@@ -419,6 +471,8 @@ int main(int argc, char** argv) {
   if (!strcmp(r, "pset-server")) return role_pset_server(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "pset-client")) return role_pset_client(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "malformed")) return role_malformed();
+  if (!strcmp(r, "sink")) return role_sink(arg_num(argc, argv, 2, 1));
+  if (!strcmp(r, "bench-send")) return role_bench_send(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "exc-handler")) return role_exc_handler();
   if (!strcmp(r, "exc-victim")) return role_exc_victim();
   printf("ipc: unknown role %s\n", r);
