@@ -14,6 +14,10 @@
 #include "ipc/ipc_space.h"
 
 namespace mk {
+class VmMap;
+}
+
+namespace mk {
 
 class Task {
  public:
@@ -30,7 +34,7 @@ class Task {
   uint64_t emulation_entry = 0;   // 0: foreign system calls are fatal
   bool terminated = false;
   int exit_status = 0;
-  arch::AddressSpaceState space;
+  VmMap* map = nullptr;           // the address space (vm/vm_map.h)
 
   // IPC (guarded by the IPC lock).
   IpcSpace* itk_space = nullptr;      // the task's port names
@@ -46,9 +50,13 @@ void task_init();
 // Create an empty task with its own address space (kernel half shared).
 // KERN_RESOURCE_SHORTAGE when memory runs out.
 kern_return_t task_create(const char* name, Task** out);
+// A child of `parent` (task_create): with inherit_memory its address space
+// is inherited region by region (vm_map_fork: share, copy-on-write copy or
+// nothing), else empty; it gets the parent's bootstrap and exception ports.
+kern_return_t task_create_child(Task* parent, bool inherit_memory, Task** out);
 // Create a thread in `task` that enters user mode at `entry` with stack
-// pointer `user_sp`; it is runnable at once.
-kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out);
+// pointer `user_sp` and `arg` in rdi; it is runnable at once.
+kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out, uint64_t arg = 0);
 // Create a kernel thread running fn(arg); it is runnable at once.
 kern_return_t thread_create_kernel(const char* name, void (*fn)(void*), void* arg, int priority, Thread** out);
 

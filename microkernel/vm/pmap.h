@@ -1,0 +1,53 @@
+// The physical map: the machine-dependent half of a task's address space
+// (page tables on x86-64). The machine-independent VM (vm_map, vm_fault)
+// decides what is mapped; the pmap only caches it in the MMU and may be
+// rebuilt from the map at any time. Each architecture implements these
+// (arch/x86_64/pmap.cpp); the host tests have a fake (test/host/).
+//
+// Every change goes through pmap_tlb_invalidate, the one place that drops
+// stale translations (and, with several CPUs, will shoot them down).
+// Callers serialize all calls on one pmap (the VM lock).
+#pragma once
+
+#include <mach/kern_return.h>
+#include <mach/vm_prot.h>
+#include <stdint.h>
+
+#include "lib/page.h"
+
+namespace mk {
+
+struct Pmap;  // defined by the architecture
+
+// An empty user address space (the kernel half shared). nullptr when memory
+// runs out.
+Pmap* pmap_create();
+// Free the page tables (never the mapped pages: memory objects own them).
+// The pmap must not be loaded on any CPU.
+void pmap_destroy(Pmap* pmap);
+
+// Map va -> pa with `prot` (VM_PROT_NONE is refused), replacing what was
+// there. KERN_RESOURCE_SHORTAGE when a page table cannot be allocated,
+// KERN_INVALID_ADDRESS when va is not a page-aligned user address.
+kern_return_t pmap_enter(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot);
+// Drop every mapping in [start, end) (page-aligned).
+void pmap_remove(Pmap* pmap, uint64_t start, uint64_t end);
+// Lower the protection of every mapping in [start, end) to at most `prot`
+// (VM_PROT_NONE removes them).
+void pmap_protect(Pmap* pmap, uint64_t start, uint64_t end, vm_prot_t prot);
+// The page behind va and its protection; false when not mapped.
+bool pmap_extract(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot);
+
+// Referenced/modified bits the MMU sets on the mapping of va.
+enum PmapBits : unsigned { kPmapReferenced = 1, kPmapModified = 2 };
+unsigned pmap_query_bits(const Pmap* pmap, uint64_t va);  // 0 when not mapped
+void pmap_clear_bits(Pmap* pmap, uint64_t va, unsigned bits);
+
+// Drop stale translations of [start, end) in `pmap` (every CPU that may
+// cache them). The calls above use it; exposed for the VM's own batching.
+void pmap_tlb_invalidate(Pmap* pmap, uint64_t start, uint64_t end);
+
+// Pages of page tables the pmap holds (statistics, leak checks).
+uint64_t pmap_table_pages(const Pmap* pmap);
+
+}  // namespace mk

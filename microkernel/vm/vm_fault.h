@@ -1,0 +1,32 @@
+// Page faults (Mach's vm_fault): find the entry, resolve copy-on-write,
+// find the page in the object chain or zero-fill it, copy it up on a write
+// through a shadow, and enter the mapping in the pmap.
+#pragma once
+
+#include <mach/kern_return.h>
+#include <mach/vm_prot.h>
+#include <stdint.h>
+
+#include "lib/page.h"
+
+namespace mk {
+
+class VmMap;
+
+// Resolve an access to `addr` in `map`. KERN_INVALID_ADDRESS: nothing is
+// mapped there; KERN_PROTECTION_FAILURE: the region forbids that access;
+// KERN_RESOURCE_SHORTAGE: no page could be had. VM lock held. On success
+// *pa (if not null) is the page now mapped (contents writable through the
+// direct map when `access` included write).
+kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa);
+
+// Statistics.
+struct VmFaultCounts {
+  uint64_t faults = 0;
+  uint64_t zero_fills = 0;
+  uint64_t cow_copies = 0;
+  uint64_t max_depth = 0;
+};
+extern VmFaultCounts g_vm_fault_counts;
+
+}  // namespace mk

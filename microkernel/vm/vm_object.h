@@ -1,0 +1,71 @@
+// Memory objects (Mach's vm_object): the pages a region of memory is made
+// of. Anonymous memory is a temporary object whose missing pages read as
+// zeros. Copy-on-write is a shadow object in front of another: it holds the
+// pages written since the copy and looks through to its shadow for the
+// rest. When a shadowed object is left with a single user (its shadower) the
+// two are merged (collapse), so chains stay short.
+#pragma once
+
+#include <mach/kern_return.h>
+#include <stdint.h>
+
+#include <boost/intrusive/list.hpp>
+
+#include "vm/vm_page.h"
+
+namespace mk {
+
+class VmObject {
+ public:
+  using PageList = boost::intrusive::list<
+      VmPage, boost::intrusive::member_hook<VmPage, boost::intrusive::list_member_hook<>, &VmPage::object_link>>;
+
+  uint32_t ref_count = 1;
+  uint64_t size = 0;               // bytes, page-aligned
+  VmObject* shadow = nullptr;      // the object behind this one (one reference)
+  uint64_t shadow_offset = 0;      // where this object's offset 0 falls in shadow
+  PageList pages;                  // resident pages
+  uint64_t resident_count = 0;
+};
+
+// A new temporary (anonymous, zero-fill) object of `size` bytes with one
+// reference. nullptr when memory is out.
+VmObject* vm_object_allocate(uint64_t size);
+void vm_object_reference(VmObject* object);
+// Drop a reference; the last frees the pages and drops the reference the
+// object held on its shadow (iteratively: long chains cannot overflow the
+// kernel stack).
+void vm_object_deallocate(VmObject* object);
+
+// Put a new object in front of *object for copy-on-write of `length` bytes
+// starting at *offset: the new object takes over the caller's reference to
+// the old, and *object/*offset now name the new one (offset 0).
+// KERN_RESOURCE_SHORTAGE leaves both untouched.
+kern_return_t vm_object_shadow(VmObject** object, uint64_t* offset, uint64_t length);
+
+// Merge backing objects that only `object` uses into it: their pages that
+// `object` can see and does not hold itself move up, the rest are freed,
+// and `object` then shadows what they shadowed. Repeats down the chain.
+void vm_object_collapse(VmObject* object);
+
+// The page visible at `offset` through `object` and its shadows, with the
+// object that holds it (nullptr: no page anywhere, reads as zeros).
+VmPage* vm_object_page_find(VmObject* object, uint64_t offset, VmObject** holder);
+
+// A new object holding a private copy of [offset, offset+length) as seen
+// through `object` (eager copy: for memory others map writable). nullptr
+// when memory is out.
+VmObject* vm_object_copy_slowly(VmObject* object, uint64_t offset, uint64_t length);
+
+// Number of objects in the chain starting at `object` (1 for no shadow).
+uint32_t vm_object_chain_depth(const VmObject* object);
+
+// Statistics.
+struct VmObjectCounts {
+  uint64_t objects = 0;
+  uint64_t collapses = 0;
+  uint64_t pages_copied = 0;
+};
+extern VmObjectCounts g_vm_object_counts;
+
+}  // namespace mk

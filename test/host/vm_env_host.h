@@ -1,0 +1,28 @@
+// The host's stand-ins for the VM's surroundings (vm/vm_env.h, vm/pmap.h):
+// physical pages are malloc'd 4 KiB blocks whose "physical address" is
+// their host address, and a pmap is a table of va -> (pa, prot, bits). The
+// counters let tests check that nothing leaks.
+#pragma once
+
+#include <stdint.h>
+
+#include <mach/vm_prot.h>
+
+#include "lib/page.h"
+
+namespace mk {
+struct Pmap;
+}
+
+namespace mk::host_vm {
+
+uint64_t pages_in_use();        // grabbed and not yet released
+uint64_t allocations_in_use();  // vm_alloc blocks not yet freed
+// After n more successful page grabs, fail every grab (n < 0: never fail).
+void fail_page_grabs_after(int64_t n);
+// Number of mappings in a pmap (all of them, any protection).
+uint64_t pmap_mapping_count(const Pmap* pmap);
+// Pretend the MMU set referenced/modified on va's mapping.
+void pmap_touch(Pmap* pmap, uint64_t va, unsigned bits);
+
+}  // namespace mk::host_vm
