@@ -52,8 +52,9 @@ VmMapEntry* vm_map_first_entry_after(VmMap* map, uint64_t addr);
 // [*addr, *addr+size) must be free (KERN_NO_SPACE). The object is created
 // at the first fault. Protection VM_PROT_DEFAULT, inheritance copy.
 kern_return_t vm_map_allocate(VmMap* map, uint64_t* addr, uint64_t size, bool anywhere);
-// Map `object` (the caller's reference moves to the map) at an address as
-// vm_map_allocate chooses it.
+// Map `object` (on success the caller's reference moves to the map; on
+// failure it stays with the caller) at an address as vm_map_allocate
+// chooses it.
 kern_return_t vm_map_enter(VmMap* map, uint64_t* addr, uint64_t size, bool anywhere, VmObject* object,
                            uint64_t offset, bool needs_copy, vm_prot_t prot, vm_prot_t max_prot,
                            vm_inherit_t inheritance);
@@ -79,7 +80,8 @@ VmMapEntry* vm_map_simplify(VmMap* map, VmMapEntry* entry);
 
 // A child's address space for task_create with inherited memory: share
 // regions are shared, copy regions become copy-on-write copies, none
-// regions are left out. nullptr when memory is out.
+// regions are left out. nullptr when memory is out (child_pmap is then
+// still the caller's).
 VmMap* vm_map_fork(VmMap* parent, Pmap* child_pmap);
 
 // Entries in all maps (vm_statistics).

@@ -50,4 +50,8 @@ kern_return_t vm_map_copy_overwrite(VmMap* map, uint64_t addr, const VmMapCopy* 
 void vm_map_copy_read(const VmMapCopy* copy, uint64_t from, void* dst, uint64_t len);
 void vm_map_copy_discard(VmMapCopy* copy);
 
+// Move `len` bytes between kernel memory and [addr, addr+len) of `map`,
+// faulting each page in with the access the transfer needs (to_map: write).
+kern_return_t vm_map_copy_bytes(VmMap* map, uint64_t addr, void* kernel_buf, uint64_t len, bool to_map);
+
 }  // namespace mk

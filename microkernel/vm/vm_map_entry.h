@@ -24,6 +24,9 @@ struct VmMapEntry {
   // Copy-on-write pending: the object is shared with a copy and must be
   // shadowed before this entry writes to it.
   bool needs_copy = false;
+  // Mapped writable by another map too (inherited with VM_INHERIT_SHARE):
+  // a copy of it must be made eagerly, since the other map keeps writing.
+  bool is_shared = false;
 
   uint64_t size() const { return end - start; }
 };

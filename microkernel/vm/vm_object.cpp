@@ -1,0 +1,110 @@
+#include "vm/vm_object.h"
+
+#include <new>
+
+#include "vm/vm_env.h"
+
+namespace mk {
+
+VmObjectCounts g_vm_object_counts;
+
+namespace {
+
+void free_object(VmObject* object) {
+  while (!object->pages.empty()) vm_page_free(&object->pages.front());
+  object->~VmObject();
+  vm_free(object);
+  g_vm_object_counts.objects--;
+}
+
+}  // namespace
+
+VmObject* vm_object_allocate(uint64_t size) {
+  void* mem = vm_alloc(sizeof(VmObject));
+  if (!mem) return nullptr;
+  auto* object = new (mem) VmObject();
+  object->size = page_round_up(size);
+  g_vm_object_counts.objects++;
+  return object;
+}
+
+void vm_object_reference(VmObject* object) { object->ref_count++; }
+
+void vm_object_deallocate(VmObject* object) {
+  // The last reference to an object is also the reference it held on its
+  // shadow: walk down the chain instead of recursing.
+  while (object && --object->ref_count == 0) {
+    VmObject* shadow = object->shadow;
+    free_object(object);
+    object = shadow;
+  }
+}
+
+kern_return_t vm_object_shadow(VmObject** object, uint64_t* offset, uint64_t length) {
+  VmObject* front = vm_object_allocate(length);
+  if (!front) return KERN_RESOURCE_SHORTAGE;
+  front->shadow = *object;
+  front->shadow_offset = *offset;
+  *object = front;
+  *offset = 0;
+  return KERN_SUCCESS;
+}
+
+void vm_object_collapse(VmObject* object) {
+  // Only the front object can see a backing object nobody else uses: what
+  // the front overrides or cannot see is garbage, the rest moves up.
+  while (VmObject* backing = object->shadow) {
+    if (backing->ref_count != 1) return;
+    uint64_t window = object->shadow_offset;
+    while (!backing->pages.empty()) {
+      VmPage* page = &backing->pages.front();
+      if (page->offset < window || page->offset - window >= object->size ||
+          vm_page_lookup(object, page->offset - window)) {
+        vm_page_free(page);
+      } else {
+        vm_page_rename(page, object, page->offset - window);
+      }
+    }
+    object->shadow = backing->shadow;  // backing's reference moves to us
+    object->shadow_offset += backing->shadow_offset;
+    backing->shadow = nullptr;
+    free_object(backing);
+    g_vm_object_counts.collapses++;
+  }
+}
+
+VmPage* vm_object_page_find(VmObject* object, uint64_t offset, VmObject** holder) {
+  for (VmObject* o = object; o; offset += o->shadow_offset, o = o->shadow) {
+    if (VmPage* page = vm_page_lookup(o, offset)) {
+      if (holder) *holder = o;
+      return page;
+    }
+  }
+  if (holder) *holder = nullptr;
+  return nullptr;
+}
+
+VmObject* vm_object_copy_slowly(VmObject* object, uint64_t offset, uint64_t length) {
+  VmObject* copy = vm_object_allocate(length);
+  if (!copy) return nullptr;
+  for (uint64_t off = 0; off < copy->size; off += kPageSize) {
+    VmPage* src = vm_object_page_find(object, offset + off, nullptr);
+    if (!src) continue;  // zeros stay zero-fill
+    VmPage* dst = vm_page_alloc(copy, off);
+    if (!dst) {
+      vm_object_deallocate(copy);
+      return nullptr;
+    }
+    __builtin_memcpy(vm_page_address(dst), vm_page_address(src), kPageSize);
+    g_vm_object_counts.pages_copied++;
+  }
+  return copy;
+}
+
+uint32_t vm_object_chain_depth(const VmObject* object) {
+  uint32_t depth = 0;
+  for (; object; object = object->shadow) depth++;
+  return depth;
+}
+
+}  // namespace mk
