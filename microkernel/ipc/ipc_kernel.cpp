@@ -12,7 +12,9 @@
 #include "kern/panic.h"
 #include "kern/sched.h"
 #include "kern/task.h"
-#include "vm/vm_resident.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 
 namespace mk {
 
@@ -23,11 +25,6 @@ namespace {
 IpcSpace* g_kernel_space = nullptr;
 Host g_host;
 IpcPort* g_host_port = nullptr;
-
-// Received out-of-line regions go here (a bump window until the VM system
-// gives tasks real maps).
-constexpr uint64_t kOolWindowStart = 0x0000500000000000ull;
-constexpr uint64_t kOolWindowEnd = 0x0000600000000000ull;
 
 // A kernel-served port: a receive right in the kernel's space.
 IpcPort* kobject_port_alloc(IpcKObjectType type, void* object) {
@@ -69,7 +66,6 @@ kern_return_t ipc_task_init(Task* task) {
     task->itk_space = nullptr;
     return KERN_RESOURCE_SHORTAGE;
   }
-  task->ool_cursor = kOolWindowStart;
   return KERN_SUCCESS;
 }
 
@@ -145,33 +141,49 @@ kern_return_t ipc_copyout_user(uint64_t user_dst, const void* src, size_t len) {
 kern_return_t ipc_user_allocate(void* owner, size_t size, uint64_t* addr) {
   auto* task = static_cast<Task*>(owner);
   if (!task || task->terminated) return KERN_INVALID_TASK;
-  uint64_t bytes = (size + kPageSize - 1) & ~(kPageSize - 1);
-  if (bytes == 0) bytes = kPageSize;
-  if (task->ool_cursor + bytes > kOolWindowEnd || task->ool_cursor + bytes < task->ool_cursor) return KERN_NO_SPACE;
-  uint64_t base = task->ool_cursor;
-  for (uint64_t off = 0; off < bytes; off += kPageSize) {
-    paddr_t pa = 0;
-    bool ok = vm_page_grab(&pa) == KERN_SUCCESS;
-    if (ok) __builtin_memset(arch::phys_to_virt(pa), 0, kPageSize);
-    if (!ok || arch::address_space_map_page(task->space, base + off, pa, true, false) != KERN_SUCCESS) {
-      if (ok) vm_page_release(pa);
-      for (uint64_t undo = 0; undo < off; undo += kPageSize) arch::address_space_unmap_page(task->space, base + undo);
-      return KERN_RESOURCE_SHORTAGE;
-    }
-  }
-  task->ool_cursor += bytes + kPageSize;  // a guard page between regions
-  *addr = base;
-  return KERN_SUCCESS;
+  LockGuard guard(g_vm_lock);
+  *addr = 0;
+  return vm_map_allocate(task->map, addr, size ? size : 1, true);
 }
 
 kern_return_t ipc_user_deallocate(void* owner, uint64_t addr, size_t size) {
   auto* task = static_cast<Task*>(owner);
   if (!task) return KERN_INVALID_TASK;
-  uint64_t start = addr & ~(kPageSize - 1);
-  uint64_t end = (addr + size + kPageSize - 1) & ~(kPageSize - 1);
-  if (end < start || end > arch::user_address_top()) return KERN_INVALID_ADDRESS;
-  for (uint64_t va = start; va < end; va += kPageSize) arch::address_space_unmap_page(task->space, va);
-  return KERN_SUCCESS;
+  uint64_t end;
+  if (__builtin_add_overflow(addr, size, &end)) return KERN_INVALID_ADDRESS;
+  LockGuard guard(g_vm_lock);
+  return vm_map_remove(task->map, addr, end);
+}
+
+kern_return_t ipc_ool_copyin(IpcSpace* space, uint64_t addr, uint64_t size, bool physical, bool kernel_data,
+                             void** copy) {
+  if (kernel_data) {
+    *copy = reinterpret_cast<void*>(addr);
+    return KERN_SUCCESS;
+  }
+  auto* task = static_cast<Task*>(space->owner);
+  if (!task || task->terminated) return KERN_INVALID_TASK;
+  LockGuard guard(g_vm_lock);
+  VmMapCopy* c;
+  kern_return_t kr = vm_map_copyin(task->map, addr, size, false, physical, &c);
+  if (kr == KERN_SUCCESS) *copy = c;
+  return kr;
+}
+
+kern_return_t ipc_ool_copyout(IpcSpace* space, void* copy, uint64_t, uint64_t* addr) {
+  if (space == ipc_space_kernel()) {
+    *addr = reinterpret_cast<uint64_t>(copy);  // kernel routines take VmMapCopy pointers
+    return KERN_SUCCESS;
+  }
+  auto* task = static_cast<Task*>(space->owner);
+  if (!task || task->terminated) return KERN_INVALID_TASK;
+  LockGuard guard(g_vm_lock);
+  return vm_map_copyout(task->map, static_cast<VmMapCopy*>(copy), addr);
+}
+
+void ipc_ool_discard(void* copy) {
+  LockGuard guard(g_vm_lock);
+  vm_map_copy_discard(static_cast<VmMapCopy*>(copy));
 }
 
 void ipc_waiter_wakeup(IpcWaiter* w) { thread_wakeup(static_cast<Thread*>(w->owner)); }

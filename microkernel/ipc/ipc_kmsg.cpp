@@ -31,6 +31,17 @@ void* alloc_ool(mach_msg_size_t size) {
   return buf;
 }
 
+bool is_ool_data(const mach_msg_descriptor_t& d) {
+  return d.type.type == MACH_MSG_OOL_DESCRIPTOR || d.type.type == MACH_MSG_OOL_VOLATILE_DESCRIPTOR;
+}
+
+void discard_ool_copy(mach_msg_ool_descriptor_t& o) {
+  if (!o.address) return;
+  ipc_ool_discard(reinterpret_cast<void*>(o.address));
+  g_ipc_stats.ool_bytes -= o.size;
+  o.address = 0;
+}
+
 // Release what one kernel-form descriptor holds.
 void clean_descriptor(mach_msg_descriptor_t& d) {
   switch (d.type.type) {
@@ -40,8 +51,7 @@ void clean_descriptor(mach_msg_descriptor_t& d) {
       break;
     case MACH_MSG_OOL_DESCRIPTOR:
     case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
-      free_ool(reinterpret_cast<void*>(d.out_of_line.address), d.out_of_line.size);
-      d.out_of_line.address = 0;
+      discard_ool_copy(d.out_of_line);
       break;
     case MACH_MSG_OOL_PORTS_DESCRIPTOR: {
       auto* ports = reinterpret_cast<void*>(d.ool_ports.address);
@@ -70,9 +80,8 @@ void clean(IpcKmsg* kmsg) {
 // Undo pass 1 of a body copyin: only the kernel copies exist.
 void free_pass1(mach_msg_descriptor_t* d, mach_msg_size_t count) {
   for (mach_msg_size_t i = 0; i < count; i++) {
-    if (d[i].type.type == MACH_MSG_OOL_DESCRIPTOR || d[i].type.type == MACH_MSG_OOL_VOLATILE_DESCRIPTOR) {
-      free_ool(reinterpret_cast<void*>(d[i].out_of_line.address), d[i].out_of_line.size);
-      d[i].out_of_line.address = 0;
+    if (is_ool_data(d[i])) {
+      discard_ool_copy(d[i].out_of_line);
     } else if (d[i].type.type == MACH_MSG_OOL_PORTS_DESCRIPTOR) {
       free_ool(reinterpret_cast<void*>(d[i].ool_ports.address), d[i].ool_ports.count * sizeof(IpcPort*));
       d[i].ool_ports.address = 0;
@@ -127,14 +136,23 @@ mach_msg_return_t check_header(IpcSpace* space, mach_msg_header_t* h) {
   return MACH_MSG_SUCCESS;
 }
 
-// Pass 1 over the body: check every descriptor and take kernel copies of
+// Pass 1 over the body: check every descriptor and take copies of
 // out-of-line data; nothing in the space changes.
-// With kernel_data, out-of-line addresses are kernel memory (a message the
-// kernel built in its own space): copied directly, never deallocated here.
+// With kernel_data (a message the kernel built in its own space) port
+// arrays are kernel memory, copied directly, and out-of-line data are
+// copies the kernel made: the message takes them all, even when it fails.
 kern_return_t copy_ool_in(void* dst, uint64_t src, size_t len, bool kernel_data) {
   if (!kernel_data) return ipc_copyin_user(dst, src, len);
   __builtin_memcpy(dst, reinterpret_cast<const void*>(src), len);
   return KERN_SUCCESS;
+}
+
+// A kernel-built message failed at descriptor i: the copies it would have
+// taken from there on are dropped (the kernel handed them over).
+void discard_kernel_ool(mach_msg_descriptor_t* d, mach_msg_size_t i, mach_msg_size_t count, uint64_t at_i) {
+  if (is_ool_data(d[i]) && !d[i].out_of_line.address && at_i) ipc_ool_discard(reinterpret_cast<void*>(at_i));
+  for (mach_msg_size_t j = i + 1; j < count; j++)
+    if (is_ool_data(d[j]) && d[j].out_of_line.address) ipc_ool_discard(reinterpret_cast<void*>(d[j].out_of_line.address));
 }
 
 mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t send_size, IpcPort* dest,
@@ -158,12 +176,18 @@ mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t sen
         o.address = 0;
         if (o.copy > MACH_MSG_ALLOCATE) mr = MACH_SEND_INVALID_TYPE;
         else if (o.size > MACH_MSG_OOL_SIZE_MAX) mr = MACH_SEND_TOO_LARGE;
-        else if (o.size > 0) {
-          void* buf = alloc_ool(o.size);
-          if (!buf) mr = MACH_SEND_NO_BUFFER;
-          else {
-            o.address = reinterpret_cast<uint64_t>(buf);
-            if (copy_ool_in(buf, user_addrs[i], o.size, kernel_data) != KERN_SUCCESS) mr = MACH_SEND_INVALID_MEMORY;
+        else if (o.size == 0 && kernel_data && user_addrs[i]) {
+          ipc_ool_discard(reinterpret_cast<void*>(user_addrs[i]));  // a kernel copy with nothing in it
+          user_addrs[i] = 0;
+        } else if (o.size > 0) {
+          void* copy = nullptr;
+          kern_return_t kr =
+              ipc_ool_copyin(space, user_addrs[i], o.size, o.copy == MACH_MSG_PHYSICAL_COPY, kernel_data, &copy);
+          if (kr == KERN_SUCCESS) {
+            o.address = reinterpret_cast<uint64_t>(copy);
+            g_ipc_stats.ool_bytes += o.size;
+          } else {
+            mr = kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_MEMORY;
           }
         }
         break;
@@ -194,6 +218,7 @@ mach_msg_return_t check_body(IpcSpace* space, IpcKmsg* kmsg, mach_msg_size_t sen
     }
     if (mr != MACH_MSG_SUCCESS) {
       free_pass1(d, i + 1);
+      if (kernel_data) discard_kernel_ool(d, i, count, user_addrs[i]);
       return mr;
     }
   }
@@ -364,19 +389,18 @@ mach_msg_return_t ipc_kmsg_copyout(IpcSpace* space, IpcKmsg* kmsg) {
       case MACH_MSG_OOL_DESCRIPTOR:
       case MACH_MSG_OOL_VOLATILE_DESCRIPTOR: {
         mach_msg_ool_descriptor_t& o = d[i].out_of_line;
-        void* buf = reinterpret_cast<void*>(o.address);
+        void* copy = reinterpret_cast<void*>(o.address);
         o.address = 0;
         o.deallocate = 0;
-        if (!buf) break;
+        if (!copy) break;
+        g_ipc_stats.ool_bytes -= o.size;
         uint64_t addr = 0;
-        if (ipc_user_allocate(space->owner, o.size, &addr) == KERN_SUCCESS &&
-            ipc_copyout_user(addr, buf, o.size) == KERN_SUCCESS) {
+        if (ipc_ool_copyout(space, copy, o.size, &addr) == KERN_SUCCESS) {
           o.address = addr;
         } else {
-          if (addr) (void)ipc_user_deallocate(space->owner, addr, o.size);
+          ipc_ool_discard(copy);
           mr = MACH_RCV_BODY_ERROR;
         }
-        free_ool(buf, o.size);
         break;
       }
       case MACH_MSG_OOL_PORTS_DESCRIPTOR: {

@@ -37,6 +37,8 @@
 #include "kern/kalloc.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map_copy.h"
 #include "hostServer.h"
 #include "mach_portServer.h"
 #include "taskServer.h"
@@ -89,7 +91,7 @@ void release_kernel_name(mach_port_name_t name, mach_msg_type_name_t type) {
 }
 
 // Release the rights a user-form message in the kernel space names, and
-// (free_ool) the kernel memory its out-of-line descriptors point at.
+// (free_ool) the copies (VmMapCopy) its out-of-line descriptors carry.
 void release_message(mach_msg_header_t* h, bool header_reply, bool free_ool) {
   if (header_reply)
     release_kernel_name(h->msgh_remote_port, MACH_MSGH_BITS_REMOTE(h->msgh_bits));
@@ -105,9 +107,21 @@ void release_message(mach_msg_header_t* h, bool header_reply, bool free_ool) {
     if (d.type.type == MACH_MSG_PORT_DESCRIPTOR) {
       release_kernel_name(d.port.name, d.port.disposition);
     } else if (free_ool && d.type.type == MACH_MSG_OOL_DESCRIPTOR && d.out_of_line.address) {
-      mk::kfree(reinterpret_cast<void*>(d.out_of_line.address));
+      mk::ipc_ool_discard(reinterpret_cast<void*>(d.out_of_line.address));
     }
   }
+}
+
+// Kernel bytes as the copy an out-of-line reply descriptor carries (null
+// for none: a zero-size descriptor carries nothing).
+kern_return_t kernel_ool_copy(const void* data, size_t bytes, void** out) {
+  *out = nullptr;
+  if (!bytes) return KERN_SUCCESS;
+  mk::LockGuard guard(mk::g_vm_lock);
+  mk::VmMapCopy* copy;
+  kern_return_t kr = mk::vm_map_copyin_kernel(data, bytes, &copy);
+  if (kr == KERN_SUCCESS) *out = copy;
+  return kr;
 }
 
 // Answer a request that cannot be served with `code` (a mig_reply_error_t).
@@ -192,14 +206,21 @@ kern_return_t mach_port_names(ipc_space_t space, mach_port_name_array_t* names, 
   (void)mk::mach_port_names(space, nullptr, nullptr, 0, &count);
   auto* n = static_cast<mach_port_name_t*>(mk::kalloc(count * sizeof(mach_port_name_t) + 1));
   auto* t = static_cast<mach_port_type_t*>(mk::kalloc(count * sizeof(mach_port_type_t) + 1));
-  if (!n || !t) {
-    if (n) mk::kfree(n);
-    if (t) mk::kfree(t);
-    return KERN_RESOURCE_SHORTAGE;
+  kern_return_t kr = KERN_RESOURCE_SHORTAGE;
+  void* names_copy = nullptr;
+  void* types_copy = nullptr;
+  if (n && t) {
+    (void)mk::mach_port_names(space, n, t, count, &count);
+    // Out-of-line replies carry VmMapCopy objects (see the top of the file).
+    kr = kernel_ool_copy(n, count * sizeof *n, &names_copy);
+    if (kr == KERN_SUCCESS) kr = kernel_ool_copy(t, count * sizeof *t, &types_copy);
+    if (kr != KERN_SUCCESS && names_copy) mk::ipc_ool_discard(names_copy);
   }
-  (void)mk::mach_port_names(space, n, t, count, &count);
-  *names = n;
-  *types = t;
+  if (n) mk::kfree(n);
+  if (t) mk::kfree(t);
+  if (kr != KERN_SUCCESS) return kr;
+  *names = static_cast<mach_port_name_t*>(names_copy);
+  *types = static_cast<mach_port_type_t*>(types_copy);
   *namesCnt = *typesCnt = mach_msg_type_number_t(count);
   return KERN_SUCCESS;
 }
@@ -416,13 +437,14 @@ namespace mk {
 
 void ipc_kobject_server(IpcKmsg* request) {
   IpcSpace* ks = ipc_space_kernel();
-  // Only port descriptors: out-of-line data would need memory in the
-  // kernel's space, and no kernel routine takes any.
+  // Port rights and out-of-line data (which reach the routines as
+  // VmMapCopy pointers); no kernel routine takes port arrays.
   if (request->size() > kMaxRequest) return reply_error(request, MIG_BAD_ARGUMENTS);
   if (request->complex()) {
     mach_msg_descriptor_t* d = request->descriptors();
     for (mach_msg_size_t i = 0; i < request->descriptor_count(); i++)
-      if (d[i].type.type != MACH_MSG_PORT_DESCRIPTOR) return reply_error(request, MIG_BAD_ARGUMENTS);
+      if (d[i].type.type != MACH_MSG_PORT_DESCRIPTOR && d[i].type.type != MACH_MSG_OOL_DESCRIPTOR)
+        return reply_error(request, MIG_BAD_ARGUMENTS);
   }
   // A reply to a kernel port with no reply right of its own is a message
   // nobody waits for: drop it without answering.
@@ -435,8 +457,8 @@ void ipc_kobject_server(IpcKmsg* request) {
   if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out) && !host_server(in, out))
     (void)vm_server(in, out);
   kern_return_t code = mig_reply_code(out);
-  // The request's rights the routine did not take.
-  if (code != KERN_SUCCESS) release_message(in, false, false);
+  // The request's rights and copies the routine did not take.
+  if (code != KERN_SUCCESS) release_message(in, false, true);
   if (!wants_reply || code == MIG_NO_REPLY) {
     release_message(in, true, false);  // the reply right only (the body is done with)
     if (code == KERN_SUCCESS) release_message(out, false, true);
@@ -453,20 +475,11 @@ void ipc_kobject_server(IpcKmsg* request) {
   }
   if (mr != MACH_MSG_SUCCESS) {
     // Nothing moved (rights stay under their names): release them here.
+    // The copies went with the message either way (kernel_data).
+    bool copies_left = !reply;
     if (reply) ipc_kmsg_free(reply);
-    release_message(out, true, true);
+    release_message(out, true, copies_left);
     return;
-  }
-  // Out-of-line arrays the routines allocated were copied: free them.
-  if (out->msgh_bits & MACH_MSGH_BITS_COMPLEX) {
-    mach_msg_body_t body;
-    __builtin_memcpy(&body, out_buf + sizeof(mach_msg_header_t), sizeof body);
-    for (mach_msg_size_t i = 0; i < body.msgh_descriptor_count; i++) {
-      mach_msg_descriptor_t d;
-      __builtin_memcpy(&d, out_buf + sizeof(mach_msg_header_t) + sizeof body + i * sizeof d, sizeof d);
-      if (d.type.type == MACH_MSG_OOL_DESCRIPTOR && d.out_of_line.address)
-        kfree(reinterpret_cast<void*>(d.out_of_line.address));
-    }
   }
   ipc_kernel_send(reply);
 }

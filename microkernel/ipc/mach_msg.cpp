@@ -8,6 +8,8 @@
 #include "kern/clock.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "vm/pmap.h"
+#include "vm/vm_map.h"
 
 namespace mk {
 namespace {
@@ -189,16 +191,22 @@ struct UserWindow {
   size_t first_len;
 };
 
-bool map_window(const arch::AddressSpaceState& space, uint64_t uaddr, size_t len, UserWindow* w) {
+// Pages mapped writable only: a copy-on-write page is read-only in the
+// pmap, so the fast path never writes into memory another map shares.
+bool page_writable(const Pmap* pmap, uint64_t va, paddr_t* pa) {
+  vm_prot_t prot;
+  return pmap_extract(pmap, va, pa, &prot) && (prot & VM_PROT_WRITE);
+}
+
+bool map_window(const Pmap* pmap, uint64_t uaddr, size_t len, UserWindow* w) {
   uint64_t page_end = (uaddr | (kPageSize - 1)) + 1;
   w->first_len = len < page_end - uaddr ? len : page_end - uaddr;
   paddr_t pa;
-  bool writable;
-  if (!arch::address_space_translate(space, uaddr, &pa, &writable) || !writable) return false;
+  if (!page_writable(pmap, uaddr, &pa)) return false;
   w->part[0] = static_cast<uint8_t*>(arch::phys_to_virt(pa));
   w->part[1] = nullptr;
   if (w->first_len < len) {
-    if (!arch::address_space_translate(space, page_end, &pa, &writable) || !writable) return false;
+    if (!page_writable(pmap, page_end, &pa)) return false;
     w->part[1] = static_cast<uint8_t*>(arch::phys_to_virt(pa));
   }
   return true;
@@ -296,7 +304,7 @@ bool fast_rpc(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_
   // exception reply), so that its receive buffer is where to write.
   if (!rcv_ok || !receiver || w->max_size < send_size || !receiver->task ||
       port->receiver != receiver->task->itk_space ||
-      !map_window(receiver->task->space, receiver->ipc_rcv_buffer, send_size, &win)) {
+      !map_window(receiver->task->map->pmap, receiver->ipc_rcv_buffer, send_size, &win)) {
     g_ipc_lock.unlock(irq);
     return false;
   }

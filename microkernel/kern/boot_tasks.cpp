@@ -10,7 +10,8 @@
 #include "lib/elf_image.h"
 #include "lib/format.h"
 #include "lib/result.h"
-#include "vm/vm_resident.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
 
 namespace mk {
 namespace {
@@ -22,25 +23,19 @@ constexpr size_t kArgBlock = 4096;                 // argv/envp strings and poin
 
 uint64_t stack_top() { return arch::user_address_top() - kPageSize; }  // a guard page above
 
-// Copy one segment into fresh pages of the task's address space.
+// Map one segment as zero-fill memory of the task, copy the file's bytes
+// in, then give it the segment's protection (the tail past filesz stays
+// zero-fill, which is the segment's .bss).
 kern_return_t load_segment(Task* task, const uint8_t* file, const ElfSegment& seg) {
   uint64_t start = page_round_down(seg.vaddr), end = page_round_up(seg.vaddr + seg.memsz);
-  for (uint64_t va = start; va < end; va += kPageSize) {
-    paddr_t pa;
-    TRY(vm_page_grab(&pa));
-    auto* page = static_cast<uint8_t*>(arch::phys_to_virt(pa));
-    __builtin_memset(page, 0, kPageSize);
-    // The part of [vaddr, vaddr+filesz) that falls in this page.
-    uint64_t lo = va > seg.vaddr ? va : seg.vaddr;
-    uint64_t hi = va + kPageSize < seg.vaddr + seg.filesz ? va + kPageSize : seg.vaddr + seg.filesz;
-    if (hi > lo) __builtin_memcpy(page + (lo - va), file + seg.offset + (lo - seg.vaddr), hi - lo);
-    kern_return_t kr = arch::address_space_map_page(task->space, va, pa, seg.flags & PF_W, seg.flags & PF_X);
-    if (kr != KERN_SUCCESS) {
-      vm_page_release(pa);
-      return kr;
-    }
+  vm_prot_t prot = VM_PROT_READ | ((seg.flags & PF_W) ? VM_PROT_WRITE : 0) | ((seg.flags & PF_X) ? VM_PROT_EXECUTE : 0);
+  {
+    LockGuard guard(g_vm_lock);
+    TRY(vm_map_allocate(task->map, &start, end - start, false));
   }
-  return KERN_SUCCESS;
+  TRY(vm_map_write_kernel(task->map, seg.vaddr, file + seg.offset, seg.filesz));
+  LockGuard guard(g_vm_lock);
+  return vm_map_protect(task->map, start, end, prot, false);
 }
 
 // Split `cmdline` into words (in place in `buf`).
@@ -133,36 +128,36 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
   for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
     kr = load_segment(task, file, image->segments[i]);
 
-  // The stack: the top page holds the arguments, the rest is zero.
+  // The stack: zero-fill memory; its top page holds the arguments.
   uint64_t sp = 0;
-  for (uint64_t i = 0; kr == KERN_SUCCESS && i < kStackPages; ++i) {
-    paddr_t pa;
-    kr = vm_page_grab(&pa);
-    if (kr != KERN_SUCCESS) break;
-    auto* page = static_cast<uint8_t*>(arch::phys_to_virt(pa));
-    __builtin_memset(page, 0, kPageSize);
-    uint64_t va = stack_top() - (i + 1) * kPageSize;
-    if (i == 0) {
-      // The bootstrap (module 0) learns about the others through its environment.
-      char env_storage[8][256];
-      const char* envp[8];
-      size_t envc = 0;
-      if (index == 0) {
-        snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info.cmdline ? info.cmdline : "");
-        envp[envc] = env_storage[envc], ++envc;
-        snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info.module_count);
-        envp[envc] = env_storage[envc], ++envc;
-        for (size_t k = 1; k < info.module_count && envc < 8; ++k, ++envc) {
-          snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info.modules[k].cmdline);
-          envp[envc] = env_storage[envc];
-        }
-      }
-      sp = build_initial_stack(page, va, argv, argc, envp, envc);
-      if (!sp) kr = KERN_INVALID_ARGUMENT;
-    }
-    if (kr == KERN_SUCCESS) kr = arch::address_space_map_page(task->space, va, pa, true, false);
-    if (kr != KERN_SUCCESS) vm_page_release(pa);
+  uint64_t stack_base = stack_top() - kStackPages * kPageSize;
+  if (kr == KERN_SUCCESS) {
+    LockGuard guard(g_vm_lock);
+    kr = vm_map_allocate(task->map, &stack_base, kStackPages * kPageSize, false);
   }
+  auto* page = static_cast<uint8_t*>(kalloc(kPageSize));
+  if (kr == KERN_SUCCESS && !page) kr = KERN_RESOURCE_SHORTAGE;
+  if (kr == KERN_SUCCESS) {
+    __builtin_memset(page, 0, kPageSize);
+    uint64_t va = stack_top() - kPageSize;
+    // The bootstrap (module 0) learns about the others through its environment.
+    char env_storage[8][256];
+    const char* envp[8];
+    size_t envc = 0;
+    if (index == 0) {
+      snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info.cmdline ? info.cmdline : "");
+      envp[envc] = env_storage[envc], ++envc;
+      snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info.module_count);
+      envp[envc] = env_storage[envc], ++envc;
+      for (size_t k = 1; k < info.module_count && envc < 8; ++k, ++envc) {
+        snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info.modules[k].cmdline);
+        envp[envc] = env_storage[envc];
+      }
+    }
+    sp = build_initial_stack(page, va, argv, argc, envp, envc);
+    kr = sp ? vm_map_write_kernel(task->map, va, page, kPageSize) : KERN_INVALID_ARGUMENT;
+  }
+  if (page) kfree(page);
   if (kr == KERN_SUCCESS) kr = thread_create_user(task, image->entry, sp, nullptr);
   if (kr != KERN_SUCCESS) {
     kprintf("boot: module %zu (%s) could not be started: %s\n", index, name, kern_return_name(kr));

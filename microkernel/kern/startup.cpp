@@ -12,6 +12,7 @@
 #include "kern/selftest.h"
 #include "kern/symbols.h"
 #include "kern/task.h"
+#include "vm/vm_kern.h"
 #include "vm/vm_resident.h"
 
 namespace mk {
@@ -37,6 +38,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   print_memory_map(info);
   vm_resident_init(info, reserved);
   kalloc_init();
+  vm_init();
   symbols_init(info);
   sched_init();
   task_init();

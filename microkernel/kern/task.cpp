@@ -8,7 +8,10 @@
 #include "kern/sched.h"
 #include "lib/format.h"
 #include "lib/global.h"
+#include "lib/result.h"
 #include "lib/zone.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
 
 namespace mk {
 namespace {
@@ -40,7 +43,9 @@ namespace {
 void task_release_locked(Task* task) {
   if (--task->refs) return;
   g_tasks->erase(g_tasks->iterator_to(*task));
-  arch::address_space_destroy(task->space);
+  // task_terminate emptied the map under the VM lock; what is left (the
+  // map and its page tables) needs no lock to free.
+  vm_map_deallocate(task->map);
   g_task_zone.destroy(task);
 }
 
@@ -67,18 +72,20 @@ void attach_and_start(Task* task, Thread* t) {
 
 }  // namespace
 
-kern_return_t task_create(const char* name, Task** out) {
+namespace {
+
+// A task over `map` (which it takes): IPC space, kernel port, task list.
+kern_return_t task_create_with_map(const char* name, VmMap* map, Task** out) {
   Task* task = g_task_zone.create();
-  if (!task) return KERN_RESOURCE_SHORTAGE;
-  kern_return_t kr = arch::address_space_create(task->space);
-  if (kr != KERN_SUCCESS) {
-    g_task_zone.destroy(task);
-    return kr;
+  if (!task) {
+    vm_map_deallocate(map);
+    return KERN_RESOURCE_SHORTAGE;
   }
+  task->map = map;
   snformat(task->name, sizeof task->name, "%s", name);
-  kr = ipc_task_init(task);
+  kern_return_t kr = ipc_task_init(task);
   if (kr != KERN_SUCCESS) {
-    arch::address_space_destroy(task->space);
+    vm_map_deallocate(map);
     g_task_zone.destroy(task);
     return kr;
   }
@@ -91,10 +98,46 @@ kern_return_t task_create(const char* name, Task** out) {
   return KERN_SUCCESS;
 }
 
-kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out) {
+}  // namespace
+
+kern_return_t task_create(const char* name, Task** out) {
+  VmMap* map;
+  TRY(vm_map_create_user(&map));
+  return task_create_with_map(name, map, out);
+}
+
+kern_return_t task_create_child(Task* parent, bool inherit_memory, Task** out) {
+  VmMap* map = nullptr;
+  if (inherit_memory) {
+    Pmap* pmap = pmap_create();
+    if (!pmap) return KERN_RESOURCE_SHORTAGE;
+    {
+      LockGuard guard(g_vm_lock);
+      map = vm_map_fork(parent->map, pmap);
+    }
+    if (!map) {
+      pmap_destroy(pmap);
+      return KERN_RESOURCE_SHORTAGE;
+    }
+  } else {
+    TRY(vm_map_create_user(&map));
+  }
+  Task* child;
+  TRY(task_create_with_map(parent->name, map, &child));
+  child->emulation_entry = parent->emulation_entry;
+  {
+    LockGuard guard(g_ipc_lock);
+    child->itk_bootstrap = ipc_port_make_send_kernel(parent->itk_bootstrap);
+    child->itk_exception = ipc_port_make_send_kernel(parent->itk_exception);
+  }
+  *out = child;
+  return KERN_SUCCESS;
+}
+
+kern_return_t thread_create_user(Task* task, uint64_t entry, uint64_t user_sp, Thread** out, uint64_t arg) {
   Thread* t = new_thread(task, task->name);
   if (!t) return KERN_RESOURCE_SHORTAGE;
-  kern_return_t kr = arch::thread_init_user(t->arch, entry, user_sp);
+  kern_return_t kr = arch::thread_init_user(t->arch, entry, user_sp, arg);
   if (kr != KERN_SUCCESS) {
     g_thread_zone.destroy(t);
     return kr;
@@ -139,7 +182,10 @@ void sched_reap_locked(Thread* t) {
 void task_terminate(Task* task, int status, const char* why) {
   // Ports first: the task's threads stop waiting on them, its rights go
   // (other tasks see dead names), then the threads themselves stop.
-  if (!task->terminated) ipc_task_terminate(task);
+  if (!task->terminated) {
+    ipc_task_terminate(task);
+    vm_map_clear(task->map);
+  }
   uint64_t irq = g_sched_lock.lock();
   Thread* self = current_thread();
   bool own = self->task == task;

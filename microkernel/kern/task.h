@@ -41,7 +41,6 @@ class Task {
   IpcPort* itk_self = nullptr;        // the task's kernel port (receive right in the kernel space)
   IpcPort* itk_bootstrap = nullptr;   // send right, or null
   IpcPort* itk_exception = nullptr;   // send right, or null
-  uint64_t ool_cursor = 0;            // next address for received out-of-line regions
 };
 
 // The task and thread zones and the task list; once, at start-up.

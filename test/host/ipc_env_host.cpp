@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ipc/ipc_env.h"
+#include "ipc/ipc_space.h"
 
 namespace hostipc {
 
@@ -77,6 +78,30 @@ kern_return_t ipc_user_deallocate(void*, uint64_t addr, size_t) {
   }
   return KERN_SUCCESS;
 }
+
+// Out-of-line copies are plain heap buffers here.
+kern_return_t ipc_ool_copyin(IpcSpace*, uint64_t addr, uint64_t size, bool, bool kernel_data, void** copy) {
+  if (kernel_data) {
+    *copy = reinterpret_cast<void*>(addr);
+    return KERN_SUCCESS;
+  }
+  if (!hostipc::accessible(addr, size)) return KERN_INVALID_ADDRESS;
+  void* buf = ipc_alloc(size);
+  if (!buf) return KERN_RESOURCE_SHORTAGE;
+  memcpy(buf, reinterpret_cast<void*>(addr), size);
+  *copy = buf;
+  return KERN_SUCCESS;
+}
+
+kern_return_t ipc_ool_copyout(IpcSpace* space, void* copy, uint64_t size, uint64_t* addr) {
+  kern_return_t kr = ipc_user_allocate(space->owner, size, addr);
+  if (kr != KERN_SUCCESS) return kr;
+  memcpy(reinterpret_cast<void*>(*addr), copy, size);
+  free(copy);
+  return KERN_SUCCESS;
+}
+
+void ipc_ool_discard(void* copy) { free(copy); }
 
 void ipc_waiter_wakeup(IpcWaiter* w) { hostipc::woken.push_back(w); }
 

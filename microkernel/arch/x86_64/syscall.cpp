@@ -42,14 +42,16 @@ bool redirect(TrapFrame& f, uint64_t entry) {
 
 }  // namespace
 
-void user_exception(TrapFrame& f) {
+// `fault`: for a page fault, what the VM found (KERN_INVALID_ADDRESS:
+// nothing mapped; KERN_PROTECTION_FAILURE: access not allowed).
+void user_exception(TrapFrame& f, kern_return_t fault) {
   // The exception port's handler may take it (and resume the thread).
   exception_type_t exc;
   int64_t code = f.vector, subcode = int64_t(f.error);
   switch (f.vector) {
     case 14:
       exc = EXC_BAD_ACCESS;
-      code = (f.error & 1) ? KERN_PROTECTION_FAILURE : KERN_INVALID_ADDRESS;
+      code = fault;
       subcode = int64_t(read_cr2());
       break;
     case 13:
@@ -76,7 +78,8 @@ void user_exception(TrapFrame& f) {
   if (f.vector == 14) {
     const char* access = (f.error & 0x10) ? "execute" : (f.error & 2) ? "write" : "read";
     snformat(why, sizeof why, "terminated: #PF Page fault, %s at 0x%016lx (%s), rip 0x%016lx", access, cr2,
-             (f.error & 1) ? "protection violation" : "not mapped", f.rip);
+             fault == KERN_PROTECTION_FAILURE ? "protection violation"
+             : fault == KERN_RESOURCE_SHORTAGE ? "out of memory" : "not mapped", f.rip);
   } else {
     snformat(why, sizeof why, "terminated: %s (error code 0x%lx), rip 0x%016lx", exception_name(f.vector),
              f.error, f.rip);

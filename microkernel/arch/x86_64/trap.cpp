@@ -9,6 +9,7 @@
 #include "kern/sched.h"
 #include "kern/symbols.h"
 #include "lib/format.h"
+#include "vm/vm_kern.h"
 
 namespace mk::x86 {
 namespace {
@@ -47,7 +48,13 @@ void describe_page_fault_error(uint64_t err, char* buf, size_t size) {
 
 }  // namespace
 
-void user_exception(TrapFrame& f);  // syscall.cpp
+void user_exception(TrapFrame& f, kern_return_t fault);  // syscall.cpp
+
+// What a page fault's error code asks for.
+vm_prot_t fault_access(uint64_t err) {
+  if (err & 0x10) return VM_PROT_EXECUTE;
+  return (err & 2) ? VM_PROT_WRITE : VM_PROT_READ;
+}
 
 }  // namespace mk::x86
 
@@ -58,11 +65,19 @@ extern "C" void trap_dispatch(mk::x86::TrapFrame* frame) {
   TrapFrame& f = *frame;
   if (IrqHandler h = idt_handler(uint8_t(f.vector))) {
     h(f);
+  } else if (f.vector == 14 && from_user(f)) {
+    // The VM resolves most faults (zero fill, copy on write); the rest
+    // become an exception message or end the task.
+    kern_return_t kr = mk::vm_fault_current(read_cr2(), fault_access(f.error));
+    if (kr != KERN_SUCCESS) user_exception(f, kr);
   } else if (f.vector < 32 && from_user(f)) {
-    user_exception(f);  // ends the task; returns only if another thread of it raced ahead
+    user_exception(f, KERN_SUCCESS);  // ends the task; returns only if another thread of it raced ahead
   } else if (f.vector == 14 && (f.rip == reinterpret_cast<uint64_t>(copy_user_insn) ||
                                  f.rip == reinterpret_cast<uint64_t>(copy_user_insn_tail))) {
-    f.rip = reinterpret_cast<uint64_t>(copy_user_fixup);  // copyin/copyout: bad user address
+    // copyin/copyout: memory not faulted in yet is brought in and the copy
+    // retried; a bad user address makes the copy fail.
+    if (mk::vm_fault_current(read_cr2(), fault_access(f.error)) != KERN_SUCCESS)
+      f.rip = reinterpret_cast<uint64_t>(copy_user_fixup);
     return;
   } else if (f.vector < 32) {
     kernel_exception(f);
