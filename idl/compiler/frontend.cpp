@@ -434,7 +434,13 @@ class Builder {
     Type copy = *t;
     for (auto* f : flags) {
       auto* fl = f->flag();
-      if (fl->ISLONG() || fl->ISSHORT() || fl->COUNTINOUT()) continue;  // no typed items here
+      if (fl->ISLONG() || fl->ISSHORT()) continue;  // no typed items here
+      if (fl->COUNTINOUT()) {
+        if (copy.shape != Shape::VarArray || copy.outOfLine || copy.isPortArray())
+          fail(fl, "CountInOut applies only to inline variable arrays");
+        copy.countInOut = true;
+        continue;
+      }
       if (fl->NOTDEALLOC()) {
         copy.dealloc = Dealloc::Never;
         continue;
@@ -665,6 +671,7 @@ class Builder {
             err(a, "inout '" + a.name + "': a receive right moved in can't be moved back out by the same argument");
           [[fallthrough]];
         case ArgKind::In:
+          if (a.kind != ArgKind::Out && t->countInOut) err(a, "CountInOut applies only to out arguments: '" + a.name + "'");
           if (a.kind != ArgKind::Out && t->isPort && t->inCode == code::kCopyReceive)
             err(a, "'" + a.name + "': MACH_MSG_TYPE_COPY_RECEIVE can't be sent");
           break;

@@ -87,19 +87,20 @@ Layout layout(const Routine& r, bool reply) {
   Layout l;
   for (const auto& a : r.args) {
     bool in = reply ? a.inReplyBody() : a.inRequestBody();
-    if (in && a.type->inDescriptor()) l.items.push_back({&a, true, 0});
+    if (in && a.type->inDescriptor()) l.items.push_back({&a, true, false, 0});
   }
   l.ndesc = static_cast<uint32_t>(l.items.size());
   l.descEnd = kHeader + (l.ndesc ? 4 + 16 * l.ndesc : 0);
-  if (reply) l.items.push_back({nullptr, false, 0});
+  if (reply) l.items.push_back({nullptr, false, false, 0});
   for (const auto& a : r.args) {
     bool in = reply ? a.inReplyBody() : a.inRequestBody();
-    if (in && !a.type->inDescriptor()) l.items.push_back({&a, false, 0});
+    if (in && !a.type->inDescriptor()) l.items.push_back({&a, false, false, 0});
+    if (!reply && a.kind == ArgKind::Out && a.type->countInOut) l.items.push_back({&a, false, true, 0});
   }
   uint32_t minOff = l.descEnd, maxOff = l.descEnd;
   for (auto& it : l.items) {
     if (it.desc) continue;
-    if (!it.arg) {
+    if (!it.arg || it.count) {
       minOff = alignUp(minOff, 4) + 4;
       it.maxOff = alignUp(maxOff, 4);
       maxOff = it.maxOff + 4;
@@ -246,6 +247,12 @@ std::string Generator::checkBody(const Layout& l, bool reply, const std::string&
     }
     const Argument& a = *it.arg;
     const Type* t = a.type;
+    if (it.count) {
+      o << ind << "mig_off = mig_align(mig_off, 4u) + 4u; /* " << a.name << "Cnt: the caller's capacity */\n";
+      o << ind << "if (mig_off > mig_size) " << err << "\n";
+      o << ind << "__builtin_memcpy(&mig_c_" << a.name << ", " << buf << " + mig_off - 4u, 4);\n";
+      continue;
+    }
     if (t->isVariable()) {
       o << ind << "mig_off = mig_align(mig_off, 4u);\n";
       o << ind << "if (mig_off + 4u > mig_size) " << err << "\n";
@@ -284,6 +291,8 @@ std::string Generator::checkDecls(const Layout& l, const std::string& ind) {
                        : t->isPortArray()        ? "mach_msg_ool_ports_descriptor_t"
                                                  : "mach_msg_ool_descriptor_t";
       o << ind << dt << " mig_d_" << a.name << ";\n";
+    } else if (it.count) {
+      o << ind << "mach_msg_type_number_t mig_c_" << a.name << ";\n";
     } else {
       o << ind << "mach_msg_size_t mig_o_" << a.name << ";\n";
       if (t->isVariable()) o << ind << "mach_msg_type_number_t mig_c_" << a.name << ";\n";

@@ -30,6 +30,7 @@ std::string cName(const Type* t, Side side, const Location& where);
 struct Item {
   const Argument* arg = nullptr;  // null: the reply's RetCode
   bool desc = false;
+  bool count = false;   // request: the caller's capacity for an out CountInOut array
   uint32_t maxOff = 0;  // inline: offset of the value (var: of the elements) in the largest layout
 };
 

@@ -221,6 +221,9 @@ std::string Generator::serverStub(const Routine& r) const {
             if (inout) {
               o << "  mach_msg_type_number_t " << n << "Cnt = mig_c_" << n << ";\n";
               o << "  __builtin_memcpy(" << n << ", mig_in + mig_o_" << n << ", (mach_msg_size_t)mig_c_" << n << " * " << t->size << "u);\n";
+            } else if (t->countInOut) {  // what the caller can take, at most the bound
+              o << "  mach_msg_type_number_t " << n << "Cnt = mig_c_" << n << " < " << t->count << "u ? mig_c_" << n
+                << " : " << t->count << "u;\n";
             } else {
               o << "  mach_msg_type_number_t " << n << "Cnt = " << t->count << "u;\n";
             }

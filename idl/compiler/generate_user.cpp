@@ -89,7 +89,7 @@ std::string Generator::userStub(const Routine& r) const {
   }
   // Counts checked before anything is built.
   for (const auto& it : rq.items) {
-    if (!it.arg) continue;
+    if (!it.arg || it.count) continue;
     const Argument& a = *it.arg;
     const Type* t = a.type;
     std::string cnt = a.kind == ArgKind::InOut ? "*" + a.name + "Cnt" : a.name + "Cnt";
@@ -124,6 +124,12 @@ std::string Generator::userStub(const Routine& r) const {
     const Argument& a = *it.arg;
     const Type* t = a.type;
     bool ptr = a.kind == ArgKind::InOut;
+    if (it.count) {  // CountInOut: the capacity of the caller's buffer
+      o << "  mig_off = mig_align(mig_off, 4u);\n";
+      o << "  { mach_msg_type_number_t mig_n = *" << a.name << "Cnt; __builtin_memcpy(mig_buf + mig_off, &mig_n, 4); }\n";
+      o << "  mig_off += 4u;\n";
+      continue;
+    }
     switch (t->shape) {
       case Shape::Scalar:
       case Shape::Struct:

@@ -68,6 +68,7 @@ struct Type {
   bool outOfLine = false;      // carried in an OOL (or OOL ports) descriptor
   Dealloc dealloc = Dealloc::Never;
   bool serverCopy = false;
+  bool countInOut = false;  // out inline array: the caller's capacity travels in the request
 
   // C types: `ctype:` (both sides), `cusertype:`, `cservertype:`.
   std::string cType, cUserType, cServerType;

@@ -273,6 +273,16 @@ kern_return_t S_fail_with(mach_port_t, int code, int* v, mach_port_t* p) {
   return code;
 }
 
+kern_return_t S_make_list_cio(mach_port_t, int n, int_list_t v, mach_msg_type_number_t* vCnt, int* after) {
+  rt.count = *vCnt;  // the caller's capacity, at most the bound
+  mach_msg_type_number_t k = n < 0 ? 0 : static_cast<mach_msg_type_number_t>(n);
+  if (k > *vCnt) k = *vCnt;
+  for (mach_msg_type_number_t i = 0; i < k; ++i) v[i] = int(i) + 100;
+  *vCnt = k;
+  *after = 0xc10;
+  return KERN_SUCCESS;
+}
+
 kern_return_t S_poly_request(mach_port_t server, mach_msg_type_name_t serverPoly, int v) {
   rt.target = server;
   rt.poly = serverPoly;

@@ -109,6 +109,33 @@ TEST_CASE_FIXTURE(Fixture, "rt: variable inline arrays out, packed before the ne
   CHECK(n == 5);
 }
 
+TEST_CASE_FIXTURE(Fixture, "rt: CountInOut sends the caller's capacity, capped by the bound") {
+  int v[20] = {};
+  int after = 0;
+  mach_msg_type_number_t n = 3;
+  CHECK(make_list_cio(S, 5, v, &n, &after) == KERN_SUCCESS);
+  CHECK(rt.count == 3);  // offered what the caller can take
+  CHECK(n == 3);
+  CHECK(v[2] == 102);
+  CHECK(v[3] == 0);
+  CHECK(after == 0xc10);
+  // The request holds the header, n and the capacity: 24 + 4 + 4.
+  CHECK(last().sendSize == 32);
+  n = 20;
+  CHECK(make_list_cio(S, 18, v, &n, &after) == KERN_SUCCESS);
+  CHECK(rt.count == 16);  // never more than the bound
+  CHECK(n == 16);
+  CHECK(v[15] == 115);
+  n = 0;
+  CHECK(make_list_cio(S, 4, v, &n, &after) == KERN_SUCCESS);
+  CHECK(rt.count == 0);
+  CHECK(n == 0);
+  // A request without the capacity is refused.
+  tamperRequest([](mach_msg_header_t* h) { h->msgh_size = 28; });
+  n = 4;
+  CHECK(make_list_cio(S, 4, v, &n, &after) == MIG_BAD_ARGUMENTS);
+}
+
 TEST_CASE_FIXTURE(Fixture, "rt: inout variable arrays") {
   int v[16] = {1, 2, 3};
   mach_msg_type_number_t n = 3;
