@@ -401,12 +401,8 @@ kern_return_t thread_set_special_port(thread_t thread, int which_port, mach_port
   return set_special(slot, special_port);
 }
 
-// vm.defs
-
-kern_return_t vm_deallocate(task_t task, vm_address_t address, vm_size_t size) {
-  if (!task) return KERN_INVALID_ARGUMENT;
-  return mk::ipc_user_deallocate(task, address, size);
-}
+// vm.defs: vm/vm_user.cpp. task.defs' task_create and thread_create_running:
+// kern/task_server.cpp.
 
 // host.defs
 

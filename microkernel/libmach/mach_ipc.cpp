@@ -23,6 +23,11 @@ extern "C" mach_port_t mig_get_reply_port(void) {
   return g_reply_port;
 }
 
+void libmach::reset_after_fork() {
+  g_task_self = MACH_PORT_NULL;
+  g_reply_port = MACH_PORT_NULL;
+}
+
 extern "C" void mig_dealloc_reply_port(mach_port_t reply_port) {
   if (reply_port != g_reply_port) return;
   g_reply_port = MACH_PORT_NULL;

@@ -24,6 +24,14 @@ mach_port_t mach_task_self(void);
 #endif
 
 namespace libmach {
+// For code running in a child made by task_create with inherited memory
+// (a thread started by thread_create_running): the port names libmach
+// cached, the task's own port and the reply port, are the parent's and mean
+// nothing in the child's empty name space. Call before any other libmach
+// call in the child; the next mach_task_self() / mig_get_reply_port() asks
+// the kernel again.
+void reset_after_fork();
+
 inline unsigned long trap6(unsigned long n, unsigned long a1 = 0, unsigned long a2 = 0, unsigned long a3 = 0,
                            unsigned long a4 = 0, unsigned long a5 = 0, unsigned long a6 = 0) {
   return raw_syscall6(MACH_TRAP_TAG | n, a1, a2, a3, a4, a5, a6);

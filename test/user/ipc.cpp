@@ -640,7 +640,7 @@ int role_malformed() {
   CHECK_KR(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof r, port, 0), MACH_MSG_SUCCESS);
   ++g_checks;
 
-  // A request with an id the kernel port does not serve (3400 is a skipped
+  // A request with an id the kernel port does not serve (3402 is a skipped
   // slot of task.defs): the reply is MIG_BAD_ID.
   struct {
     mach_msg_header_t h;
@@ -650,10 +650,10 @@ int role_malformed() {
   k.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
   k.h.msgh_remote_port = self;
   k.h.msgh_local_port = mig_get_reply_port();
-  k.h.msgh_id = 3400;
+  k.h.msgh_id = 3402;
   CHECK_KR(mach_msg(&k.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(mach_msg_header_t), sizeof k, k.h.msgh_local_port, 0),
            MACH_MSG_SUCCESS);
-  CHECK(k.h.msgh_id == 3500 && k.ret == -303);
+  CHECK(k.h.msgh_id == 3502 && k.ret == -303);
   ++g_checks;
 
   // Port calls with bad arguments.

@@ -317,7 +317,8 @@ void vm_calls(mach_port_t self) {
   RPC_IS(rpc_vm_deallocate(host, m.ool.address, m.ool.size), KERN_INVALID_ARGUMENT);  // not a task port
   CHECK_KR(mach_port_deallocate(self, host), KERN_SUCCESS);
   uint8_t none[4] = {};
-  RPC_IS(raw_request(self, 4801, none, sizeof(mach_msg_header_t), false), MIG_BAD_ID);  // vm_allocate: VM issue
+  RPC_IS(raw_request(self, 4806, none, sizeof(mach_msg_header_t), false), MIG_BAD_ID);  // vm_read_list: skipped
+  RPC_IS(raw_request(self, 4801, none, sizeof(mach_msg_header_t), false), MIG_BAD_ARGUMENTS);  // vm_allocate, short
   CHECK_KR(mach_port_mod_refs(self, port, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
   printf("rpc: vm_deallocate by message freed a received out-of-line region\n");
 }
@@ -326,7 +327,7 @@ void malformed(mach_port_t self) {
   uint8_t body[128] = {};
   // Ids no subsystem serves (a skipped slot, beyond the ranges).
   RPC_IS(raw_request(self, 3209, body, sizeof(mach_msg_header_t), false), MIG_BAD_ID);
-  RPC_IS(raw_request(self, 3400, body, sizeof(mach_msg_header_t), false), MIG_BAD_ID);
+  RPC_IS(raw_request(self, 3402, body, sizeof(mach_msg_header_t), false), MIG_BAD_ID);
   RPC_IS(raw_request(self, 9999, body, sizeof(mach_msg_header_t), false), MIG_BAD_ID);
   // mach_port_type (3201) takes one name: too short, too long.
   RPC_IS(raw_request(self, 3201, body, sizeof(mach_msg_header_t), false), MIG_BAD_ARGUMENTS);

@@ -1,5 +1,5 @@
 /* C types behind mach_types.defs (the MIG interfaces of the kernel:
- * mach_port.defs, task.defs, thread.defs, exc.defs). User programs see
+ * mach_port.defs, task.defs, thread.defs, host.defs, vm.defs, exc.defs). User programs see
  * tasks, threads and spaces as ports; the kernel's server stubs see its
  * own objects (microkernel/ipc/ipc_kobject.h defines those first and sets
  * MACH_KERNEL_OBJECT_TYPES). */
@@ -11,6 +11,11 @@
 #include <mach/exception.h>
 #include <mach/message.h>
 #include <mach/port.h>
+#include <mach/thread_status.h>
+#include <mach/vm_inherit.h>
+#include <mach/vm_prot.h>
+#include <mach/vm_region.h>
+#include <mach/vm_statistics.h>
 
 typedef int32_t integer_t;
 typedef uint32_t natural_t;
@@ -30,11 +35,16 @@ typedef integer_t* task_info_t;
 typedef int64_t exception_data_type_t;
 typedef uint64_t vm_address_t;
 typedef uint64_t vm_size_t;
+typedef uint64_t vm_offset_t;   /* vm.defs' pointer_t: out-of-line bytes */
 typedef exception_data_type_t* exception_data_t;
 
 typedef integer_t host_flavor_t;
 typedef integer_t* host_info_t;
 typedef char* kernel_version_t; /* up to 256 bytes with the terminating 0 */
+
+/* vm_allocate flags (XNU's). */
+#define VM_FLAGS_FIXED 0x0
+#define VM_FLAGS_ANYWHERE 0x1
 
 #define MACH_PORT_INFO_MAX 17u
 #define HOST_INFO_MAX 16u

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-typedef struct vm_statistics {
+typedef struct vm_statistics_data {  /* not "vm_statistics": that is the call (vm.defs) */
   uint64_t page_size;
   uint64_t total_count;      /* pages of RAM the kernel manages */
   uint64_t free_count;       /* pages not in use by anything */
