@@ -42,29 +42,26 @@ const char* timer_source();
 #include <machine/thread_state.h>
 #include <mach/kern_return.h>
 
+namespace mk {
+struct Pmap;  // vm/pmap.h
+}
+
 namespace mk::arch {
 
 // Threads. The kernel stack and FPU image are allocated here; the initial
 // stack makes the first switch to the thread enter user mode at `entry`
-// (or run fn(arg) in the kernel).
-kern_return_t thread_init_user(ThreadState& t, uint64_t entry, uint64_t user_sp);
+// with `arg` in rdi (or run fn(arg) in the kernel).
+kern_return_t thread_init_user(ThreadState& t, uint64_t entry, uint64_t user_sp, uint64_t arg);
 kern_return_t thread_init_kernel(ThreadState& t, void (*fn)(void*), void* arg);
 void thread_adopt_boot_context(ThreadState& t);  // the boot stack becomes the idle thread
 void thread_destroy(ThreadState& t);
 // Switch from prev to next (FPU state, kernel stack for traps, address
-// space: `space` or the kernel's when null). Returns when prev runs again.
-void context_switch(ThreadState& prev, ThreadState& next, AddressSpaceState* space);
+// space: `pmap`, or the kernel's tables when null). Returns when prev runs
+// again. The scheduler lock is held, interrupts off.
+void context_switch(ThreadState& prev, ThreadState& next, Pmap* pmap);
 
-// User address spaces.
+// User addresses are below this; user address spaces are pmaps (vm/pmap.h).
 uint64_t user_address_top();
-kern_return_t address_space_create(AddressSpaceState& s);
-// Maps one page the space then owns (freed with the space).
-kern_return_t address_space_map_page(AddressSpaceState& s, uint64_t va, paddr_t pa, bool writable, bool executable);
-// Remove one page mapping and free its page; false when va was not mapped.
-bool address_space_unmap_page(AddressSpaceState& s, uint64_t va);
-// The physical address behind a user va, and whether it is writable.
-bool address_space_translate(const AddressSpaceState& s, uint64_t va, paddr_t* pa, bool* writable);
-void address_space_destroy(AddressSpaceState& s);
 
 // Copy to and from the current task's user memory. KERN_INVALID_ADDRESS when
 // any byte is outside user space or not mapped with the needed access.

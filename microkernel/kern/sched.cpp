@@ -6,6 +6,7 @@
 #include "kern/run_queue.h"
 #include "kern/task.h"
 #include "lib/global.h"
+#include "vm/vm_map.h"
 
 namespace mk {
 
@@ -69,7 +70,7 @@ void schedule_locked(uint64_t irq) {
   next->state = ThreadState::kRunning;
   if (next->quantum <= 0) next->quantum = kQuantumTicks;
   p.current = next;
-  arch::context_switch(prev->arch, next->arch, next->task ? &next->task->space : nullptr);
+  arch::context_switch(prev->arch, next->arch, next->task ? next->task->map->pmap : nullptr);
   // prev runs again here, possibly much later and after other switches.
   finish_switch(this_processor());
   g_sched_lock.unlock(irq);
@@ -83,7 +84,7 @@ void switch_direct(Processor& p, Thread* self, Thread* to, uint64_t irq) {
   to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
   self->quantum = 0;
   p.current = to;
-  arch::context_switch(self->arch, to->arch, to->task ? &to->task->space : nullptr);
+  arch::context_switch(self->arch, to->arch, to->task ? to->task->map->pmap : nullptr);
   finish_switch(this_processor());
   g_sched_lock.unlock(irq);
 }

@@ -1,10 +1,10 @@
-// Threads, address spaces and user-memory access on x86-64.
+// Threads, context switches and user-memory access on x86-64.
 #include <mach/mach_traps.h>
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
-#include "arch/x86_64/paging.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/pmap.h"
 #include "arch/x86_64/trap_frame.h"
 #include "arch/x86_64/vm_layout.h"
 #include "kern/arch.h"
@@ -30,7 +30,6 @@ namespace {
 constexpr uint64_t kKernelStackPages = 4;
 constexpr uint32_t kMsrFsBase = 0xC0000100, kMsrGsBase = 0xC0000101, kMsrKernelGsBase = 0xC0000102,
                    kMsrStar = 0xC0000081, kMsrLstar = 0xC0000082, kMsrFmask = 0xC0000084;
-constinit uint16_t g_next_pcid = 1;
 
 // Callee-saved registers as switch_context pops them, then its return address.
 struct SwitchFrame {
@@ -54,19 +53,6 @@ kern_return_t alloc_stack_and_fpu(arch::ThreadState& t) {
   return KERN_SUCCESS;
 }
 
-void free_user_tables(paddr_t table, int level) {
-  uint64_t* e = table_virt(table);
-  for (int i = 0; i < 512; ++i) {
-    if (!(e[i] & kPtePresent)) continue;
-    paddr_t next = e[i] & kPteAddrMask;
-    if (level > 0 && !(e[i] & kPteHuge))
-      free_user_tables(next, level - 1);
-    else
-      vm_page_release(next);  // a page the address space owned
-  }
-  vm_page_release(table);
-}
-
 }  // namespace
 
 void cpu_local_init() {
@@ -88,11 +74,12 @@ void syscall_init() {
 namespace mk::arch {
 using namespace mk::x86;
 
-kern_return_t thread_init_user(ThreadState& t, uint64_t entry, uint64_t user_sp) {
+kern_return_t thread_init_user(ThreadState& t, uint64_t entry, uint64_t user_sp, uint64_t arg) {
   if (kern_return_t kr = alloc_stack_and_fpu(t); kr != KERN_SUCCESS) return kr;
   auto* tf = reinterpret_cast<TrapFrame*>(t.kernel_stack_top - sizeof(TrapFrame));
   __builtin_memset(tf, 0, sizeof *tf);
   tf->rip = entry;
+  tf->rdi = arg;  // isr_return restores it with the rest of the frame
   tf->cs = kUserCs;
   tf->rflags = 0x202;  // IF
   tf->rsp = user_sp;
@@ -129,21 +116,14 @@ void thread_destroy(ThreadState& t) {
   t.fpu_alloc = t.fpu_area = nullptr;
 }
 
-void context_switch(ThreadState& prev, ThreadState& next, AddressSpaceState* space) {
+void context_switch(ThreadState& prev, ThreadState& next, Pmap* pmap) {
   if (prev.fpu_area) {
     fpu_save(prev.fpu_area);
     prev.fs_base = rdmsr(kMsrFsBase);
   }
   g_cpu_local.kernel_rsp = next.kernel_stack_top;
   tss_set_kernel_stack(next.kernel_stack_top);
-  if (space) {
-    uint64_t cr3 = space->root;
-    if (g_cpu.pcid) cr3 |= space->pcid | (space->flushed ? 1ull << 63 : 0);  // bit 63: keep its TLB entries
-    if ((read_cr3() & kPteAddrMask) != space->root || !space->flushed) write_cr3(cr3);
-    space->flushed = true;
-  } else if ((read_cr3() & kPteAddrMask) != kernel_root()) {
-    write_cr3(kernel_root() | (g_cpu.pcid ? 1ull << 63 : 0));
-  }
+  pmap_activate(pmap);
   if (next.fpu_area) {
     fpu_restore(next.fpu_area);
     wrmsr(kMsrFsBase, next.fs_base);
@@ -152,55 +132,6 @@ void context_switch(ThreadState& prev, ThreadState& next, AddressSpaceState* spa
 }
 
 uint64_t user_address_top() { return kUserTop; }
-
-kern_return_t address_space_create(AddressSpaceState& s) {
-  paddr_t root = alloc_table_page();
-  if (!root) return KERN_RESOURCE_SHORTAGE;
-  // The kernel half is shared: copy the top-level entries (their lower
-  // tables are common to every space).
-  __builtin_memcpy(table_virt(root) + 256, table_virt(kernel_root()) + 256, 256 * sizeof(uint64_t));
-  s.root = root;
-  if (g_cpu.pcid) {
-    s.pcid = g_next_pcid;
-    g_next_pcid = uint16_t(g_next_pcid % 4095 + 1);
-  }
-  s.flushed = false;  // the PCID may have been used before: flush on first load
-  return KERN_SUCCESS;
-}
-
-kern_return_t address_space_map_page(AddressSpaceState& s, uint64_t va, paddr_t pa, bool writable, bool executable) {
-  if (va >= kUserTop) return KERN_INVALID_ADDRESS;
-  uint64_t flags = kPteUser | (writable ? kPteWrite : 0) | (executable ? 0 : kPteNx);
-  return map_range(s.root, va, pa, kPageSize, flags, false, alloc_table_page);
-}
-
-bool address_space_unmap_page(AddressSpaceState& s, uint64_t va) {
-  paddr_t pa;
-  if (va >= kUserTop || !unmap_page(s.root, va, &pa)) return false;
-  if ((read_cr3() & kPteAddrMask) == s.root)
-    asm volatile("invlpg (%0)" ::"r"(va) : "memory");
-  else
-    s.flushed = false;  // its PCID may hold the old entry: flush on next load
-  vm_page_release(pa);
-  return true;
-}
-
-bool address_space_translate(const AddressSpaceState& s, uint64_t va, paddr_t* pa, bool* writable) {
-  uint64_t flags;
-  if (va >= kUserTop || !translate(s.root, va, pa, &flags) || !(flags & kPteUser)) return false;
-  *writable = (flags & kPteWrite) != 0;
-  return true;
-}
-
-void address_space_destroy(AddressSpaceState& s) {
-  if (!s.root) return;
-  if ((read_cr3() & kPteAddrMask) == s.root) panic("address space %#lx destroyed while loaded", s.root);
-  uint64_t* top = table_virt(s.root);
-  for (int i = 0; i < 256; ++i)
-    if (top[i] & kPtePresent) free_user_tables(top[i] & kPteAddrMask, 2);
-  vm_page_release(s.root);
-  s.root = 0;
-}
 
 static bool user_range_ok(uint64_t addr, size_t len) {
   uint64_t end;
