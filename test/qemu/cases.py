@@ -340,4 +340,84 @@ CASES = [
                  r'BENCH name=send_port_right system=this instructions=\d+ iterations=30',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
+
+    # --- virtual memory (test/user/vm.cpp) -----------------------------------
+    # Fork by inheritance: task_create(inherit) + thread_create_running start
+    # a child of the same image on a stack of its own copy; writes to
+    # VM_INHERIT_COPY memory stay private both ways, VM_INHERIT_SHARE memory
+    # is one memory, VM_INHERIT_NONE a hole in the child.
+    Case(name='vm-inherit',
+         cmdline='halt_when_idle',
+         modules=(('test/user/vm.elf', 'vm.elf inherit'),),
+         expect=(r'inherit: PASS: the child.s writes to VM_INHERIT_COPY memory \(pages and .data\) are not seen',
+                 r'inherit: PASS: the child.s writes to VM_INHERIT_SHARE memory are seen by the parent',
+                 r'inherit-child: PASS: the parent.s later writes reach shared memory only',
+                 r'inherit: PASS: the child saw the parent.s shared writes and not its copied ones, and ended',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # 1 MiB out of line between two tasks: intact, and later writes on either
+    # side stay private; physical copy, deallocate-on-send, a small region.
+    Case(name='vm-ool-1mib',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/vm.elf', 'vm.elf ool-recv'),
+                  ('test/user/vm.elf', 'vm.elf ool-send')),
+         expect=(r'ool-recv: PASS: 1 MiB out of line arrived intact',
+                 r'ool-send: PASS: the receiver.s writes to its copy are not seen by the sender',
+                 r'ool-recv: PASS: the sender.s later writes are not seen in the received copy',
+                 r'ool-recv: PASS: 1 MiB physical copy arrived intact',
+                 r'ool-recv: PASS: a region sent with deallocate arrived intact',
+                 r'ool-recv: PASS: a 300-byte region arrived intact',
+                 r'ool-send: PASS: virtual, physical, deallocating and small out-of-line sends done',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # vm_protect(read-only), then a write: EXC_BAD_ACCESS with
+    # KERN_PROTECTION_FAILURE and the address reaches the handler, which
+    # restores write access on the victim's task port and resumes it.
+    Case(name='vm-protect-exception',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/vm.elf', 'vm.elf prot-handler'),
+                  ('test/user/vm.elf', 'vm.elf prot-victim')),
+         expect=(r'prot-handler: PASS: EXC_BAD_ACCESS, KERN_PROTECTION_FAILURE at 0x[0-9a-f]+ \(the address written\)',
+                 r'prot-victim: PASS: the write to read-only memory faulted and went through',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated')),
+    # 1,000 create/fork/destroy cycles: the free page count comes back to
+    # its baseline (taken after a warm-up).
+    Case(name='vm-fork-loop',
+         cmdline='halt_when_idle',
+         modules=(('test/user/vm.elf', 'vm.elf fork-loop 1000'),),
+         expect=(r'fork-loop: 1000 cycles .*free pages (\d+) before, \1 after',
+                 r'fork-loop: PASS: free page count back at its baseline after 1000 cycles',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated'),
+         timeout=300),
+    # Every vm.defs call with bad arguments (each its code) and good ones;
+    # task_create and thread_create_running refusals.
+    Case(name='vm-calls',
+         cmdline='halt_when_idle',
+         modules=(('test/user/vm.elf', 'vm.elf calls'),),
+         expect=(r'calls: PASS: vm_allocate / vm_deallocate',
+                 r'calls: PASS: vm_protect / vm_inherit',
+                 r'calls: PASS: vm_read / vm_write / vm_copy',
+                 r'calls: PASS: vm_region / vm_wire / vm_statistics',
+                 r'calls: PASS: bad task ports refused; task_create',
+                 r'calls: PASS: all \d+ vm calls gave the expected results',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
+    # The out-of-line benchmark's roles, run briefly.
+    Case(name='vm-ool-bench',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('test/user/vm.elf', 'vm.elf bench-ool-sink'),
+                  ('test/user/vm.elf', 'vm.elf bench-ool 8 sweep')),
+         expect=(r'BENCH name=msg_ool_1mib system=this instructions=\d+ iterations=6',
+                 r'BENCH name=msg_ool_physical_1mib system=this instructions=\d+ iterations=6',
+                 r'BENCH name=msg_inline_1mib system=this instructions=\d+ iterations=6',
+                 r'BENCH name=ool_sweep_physical_64k system=this instructions=\d+ iterations=6',
+                 r'bench-ool-sink: received \d+ messages',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated'),
+         timeout=120),
 ]
