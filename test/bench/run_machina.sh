@@ -3,12 +3,14 @@
 # tasks under $BENCH_QEMU_FLAGS (-icount shift=0, the same flags as the
 # Linux half) and prints the serial console, whose BENCH lines
 # scripts/bench collects. Usage: run_machina.sh OUT_DIR
+# (MACHINA_BUILD=DIR boots the kernel and programs of another build tree.)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: run_machina.sh OUT_DIR}
-build=$root/build
+build=${MACHINA_BUILD:-$root/build}
 mkdir -p "$out"
 iters=2000
+vm_iters=200
 
 # Null RPC round trip between two tasks: mach_msg send+receive on both sides.
 "$root/scripts/mkiso" "$out/rpc.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
@@ -20,8 +22,15 @@ iters=2000
   "$build/test/user/ipc.elf" "ipc.elf ns 2" \
   "$build/test/user/ipc.elf" "ipc.elf sink $((2 * iters))" \
   "$build/test/user/ipc.elf" "ipc.elf bench-send $iters" >&2
+# 1 MiB delivered out of line (virtual and physical copy) and as 16 inline
+# messages, then regions of 1-16 pages virtual and physical; the receiver
+# deallocates every region (vm.elf, test/user/vm_bench.cpp).
+"$root/scripts/mkiso" "$out/vm.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
+  "$build/test/user/ipc.elf" "ipc.elf ns 2" \
+  "$build/test/user/vm.elf" "vm.elf bench-ool-sink" \
+  "$build/test/user/vm.elf" "vm.elf bench-ool $vm_iters sweep" >&2
 
-for iso in rpc send; do
+for iso in rpc send vm; do
   # shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
   timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
     -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
