@@ -57,7 +57,6 @@ Host* host_self() { return &g_host; }
 IpcPort* ipc_host_port() { return g_host_port; }
 
 kern_return_t ipc_task_init(Task* task) {
-  LockGuard guard(g_ipc_lock);
   task->itk_space = ipc_space_create(task);
   if (!task->itk_space) return KERN_RESOURCE_SHORTAGE;
   task->itk_self = kobject_port_alloc(IpcKObjectType::kTask, task);
@@ -70,7 +69,6 @@ kern_return_t ipc_task_init(Task* task) {
 }
 
 kern_return_t ipc_thread_init(Thread* thread) {
-  LockGuard guard(g_ipc_lock);
   thread->ipc_wait.owner = thread;
   thread->ith_self = kobject_port_alloc(IpcKObjectType::kThread, thread);
   return thread->ith_self ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;

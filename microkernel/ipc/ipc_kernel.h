@@ -29,9 +29,9 @@ Host* host_self();
 // host_self trap gives tasks send rights to it.
 IpcPort* ipc_host_port();
 
-// A task's space and kernel port. KERN_RESOURCE_SHORTAGE.
+// A task's space and kernel port. KERN_RESOURCE_SHORTAGE. IPC lock held.
 kern_return_t ipc_task_init(Task* task);
-// A thread's kernel port.
+// A thread's kernel port. IPC lock held.
 kern_return_t ipc_thread_init(Thread* thread);
 // The task is ending: its threads' waits are cancelled, its space and the
 // kernel ports of it and its threads are destroyed (holders of send rights

@@ -123,7 +123,10 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
   }
 
   Task* task = nullptr;
-  kr = task_create(name, &task);
+  {
+    LockGuard guard(g_ipc_lock);
+    kr = task_create(name, &task);
+  }
   if (kr == KERN_SUCCESS) kr = give_bootstrap_port(task, index);
   for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
     kr = load_segment(task, file, image->segments[i]);
@@ -158,7 +161,10 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
     kr = sp ? vm_map_write_kernel(task->map, va, page, kPageSize) : KERN_INVALID_ARGUMENT;
   }
   if (page) kfree(page);
-  if (kr == KERN_SUCCESS) kr = thread_create_user(task, image->entry, sp, nullptr);
+  if (kr == KERN_SUCCESS) {
+    LockGuard guard(g_ipc_lock);
+    kr = thread_create_user(task, image->entry, sp, nullptr);
+  }
   if (kr != KERN_SUCCESS) {
     kprintf("boot: module %zu (%s) could not be started: %s\n", index, name, kern_return_name(kr));
     if (task) task_terminate(task, 1, "terminated: start-up failed");

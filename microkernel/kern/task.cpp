@@ -75,6 +75,7 @@ void attach_and_start(Task* task, Thread* t) {
 namespace {
 
 // A task over `map` (which it takes): IPC space, kernel port, task list.
+// IPC lock held.
 kern_return_t task_create_with_map(const char* name, VmMap* map, Task** out) {
   Task* task = g_task_zone.create();
   if (!task) {
@@ -125,11 +126,8 @@ kern_return_t task_create_child(Task* parent, bool inherit_memory, Task** out) {
   Task* child;
   TRY(task_create_with_map(parent->name, map, &child));
   child->emulation_entry = parent->emulation_entry;
-  {
-    LockGuard guard(g_ipc_lock);
-    child->itk_bootstrap = ipc_port_make_send_kernel(parent->itk_bootstrap);
-    child->itk_exception = ipc_port_make_send_kernel(parent->itk_exception);
-  }
+  child->itk_bootstrap = ipc_port_make_send_kernel(parent->itk_bootstrap);
+  child->itk_exception = ipc_port_make_send_kernel(parent->itk_exception);
   *out = child;
   return KERN_SUCCESS;
 }

@@ -46,6 +46,9 @@ class Task {
 // The task and thread zones and the task list; once, at start-up.
 void task_init();
 
+// Task and thread creation make kernel ports, so the caller holds the IPC
+// lock (kernel-served task.defs routines run under it already).
+//
 // Create an empty task with its own address space (kernel half shared).
 // KERN_RESOURCE_SHORTAGE when memory runs out.
 kern_return_t task_create(const char* name, Task** out);

@@ -14,26 +14,6 @@
 #include "kern/task.h"
 #include "taskServer.h"
 
-namespace {
-
-// Making a task or a thread takes the IPC lock (the new IPC space, the
-// kernel ports, the inherited special ports), which ipc_kobject_server
-// holds while a routine runs. It is released around those calls with
-// interrupts kept off: on one CPU nothing else runs meanwhile, so the
-// request's names in the kernel space and the parent task stay as they
-// were, and nothing the creation does blocks or switches threads (a new
-// thread is only queued). SMP will need these two routines to run after
-// the IPC lock is dropped, as task_terminate's deferred work does.
-class IpcLockReleased {
- public:
-  IpcLockReleased() { mk::g_ipc_lock.unlock(mk::arch::interrupts_save_disable()); }
-  ~IpcLockReleased() { (void)mk::g_ipc_lock.lock(); }  // the outer guard keeps the interrupt state
-  IpcLockReleased(const IpcLockReleased&) = delete;
-  IpcLockReleased& operator=(const IpcLockReleased&) = delete;
-};
-
-}  // namespace
-
 mach_port_t convert_task_to_port(task_t task) {
   return task ? mk::ipc_port_copyout_send(task->itk_self, mk::ipc_space_kernel()) : MACH_PORT_NULL;
 }
@@ -46,13 +26,9 @@ mach_port_t convert_thread_to_port(thread_t thread) {
 // parent starts one (thread_create_running) or ends it (task_terminate).
 // KERN_INVALID_ARGUMENT: not a live task; KERN_RESOURCE_SHORTAGE.
 kern_return_t task_create(task_t target_task, boolean_t inherit_memory, task_t* child_task) {
-  if (!target_task) return KERN_INVALID_ARGUMENT;
+  if (!target_task || target_task->terminated) return KERN_INVALID_ARGUMENT;
   mk::Task* child;
-  kern_return_t kr;
-  {
-    IpcLockReleased unlocked;
-    kr = mk::task_create_child(target_task, inherit_memory != FALSE, &child);
-  }
+  kern_return_t kr = mk::task_create_child(target_task, inherit_memory != FALSE, &child);
   if (kr != KERN_SUCCESS) return kr;
   *child_task = child;
   return KERN_SUCCESS;
@@ -64,18 +40,14 @@ kern_return_t task_create(task_t target_task, boolean_t inherit_memory, task_t* 
 // KERN_RESOURCE_SHORTAGE.
 kern_return_t thread_create_running(task_t parent_task, thread_state_flavor_t flavor, thread_state_t new_state,
                                     mach_msg_type_number_t new_stateCnt, thread_t* child_act) {
-  if (!parent_task) return KERN_INVALID_ARGUMENT;
+  if (!parent_task || parent_task->terminated) return KERN_INVALID_ARGUMENT;
   if (flavor != x86_THREAD_STATE64 || new_stateCnt < x86_THREAD_STATE64_COUNT) return KERN_INVALID_ARGUMENT;
   x86_thread_state64_t state;
   __builtin_memcpy(&state, new_state, sizeof state);
   uint64_t top = mk::arch::user_address_top();
   if (state.rip >= top || state.rsp >= top || state.rsp == 0) return KERN_INVALID_ADDRESS;
   mk::Thread* thread;
-  kern_return_t kr;
-  {
-    IpcLockReleased unlocked;
-    kr = mk::thread_create_user(parent_task, state.rip, state.rsp, &thread, state.rdi);
-  }
+  kern_return_t kr = mk::thread_create_user(parent_task, state.rip, state.rsp, &thread, state.rdi);
   if (kr != KERN_SUCCESS) return kr;
   *child_act = thread;
   return KERN_SUCCESS;
