@@ -8,12 +8,18 @@ namespace mk {
 
 VmFaultCounts g_vm_fault_counts;
 
-kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa) {
+namespace {
+
+kern_return_t fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa, bool own_page) {
   uint64_t va = page_round_down(addr);
   VmMapEntry* e = vm_map_lookup_entry(map, va);
   if (!e) return KERN_INVALID_ADDRESS;
   if (access & ~e->protection) return KERN_PROTECTION_FAILURE;
-  bool write = (access & VM_PROT_WRITE) != 0;
+  // Memory several maps write must only ever be mapped from its own
+  // object: a page behind it would go stale in the other maps' MMUs the
+  // moment one of them copies it up.
+  own_page = own_page || e->is_shared;
+  bool write = (access & VM_PROT_WRITE) != 0 || own_page;
 
   // The entry's own object: created at the first touch, or put in front of
   // a copy-on-write object at the first write.
@@ -46,7 +52,8 @@ kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa)
     holder = first;
     g_vm_fault_counts.zero_fills++;
   } else if (holder != first && write) {
-    // Copy on write: the page moves up into our own object.
+    // Copy on write (or a page that must be our own): it moves up into our
+    // own object.
     VmPage* copy = vm_page_alloc(first, offset);
     if (!copy) return KERN_RESOURCE_SHORTAGE;
     __builtin_memcpy(vm_page_address(copy), vm_page_address(page), kPageSize);
@@ -66,6 +73,16 @@ kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa)
   if (pa) *pa = page->phys;
   g_vm_fault_counts.faults++;
   return KERN_SUCCESS;
+}
+
+}  // namespace
+
+kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa) {
+  return fault(map, addr, access, pa, false);
+}
+
+kern_return_t vm_fault_own_page(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa) {
+  return fault(map, addr, access, pa, true);
 }
 
 }  // namespace mk

@@ -19,6 +19,10 @@ class VmMap;
 // *pa (if not null) is the page now mapped (contents writable through the
 // direct map when `access` included write).
 kern_return_t vm_fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa);
+// The same, and the page ends up in the entry's own object even on a read
+// (a pending copy is made, a page behind is copied up): for wiring, whose
+// pages must not move later. Shared entries always fault this way.
+kern_return_t vm_fault_own_page(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa);
 
 // Statistics.
 struct VmFaultCounts {

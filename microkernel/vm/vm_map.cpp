@@ -122,6 +122,11 @@ VmMapEntry* clip_range(VmMap* map, uint64_t start, uint64_t end, kern_return_t* 
   return first;  // clip_start made it begin at `start`
 }
 
+// Coalesce every entry from `first` up to `end` with its neighbours.
+void simplify_range(VmMap* map, VmMapEntry* first, uint64_t end) {
+  for (VmMapEntry* x = first; x && x->start < end; x = next_of(map, x)) x = vm_map_simplify(map, x);
+}
+
 bool same_attributes(const VmMapEntry& a, const VmMapEntry& b) {
   return a.protection == b.protection && a.max_protection == b.max_protection &&
          a.inheritance == b.inheritance && a.wired_count == b.wired_count && a.needs_copy == b.needs_copy &&
@@ -264,13 +269,12 @@ kern_return_t vm_map_protect(VmMap* map, uint64_t start, uint64_t end, vm_prot_t
   uint64_t s, e;
   if (end < start || !round_range(start, end - start, &s, &e) || !range_ok(map, s, e) || !covered(map, s, e))
     return KERN_INVALID_ADDRESS;
-  if (!set_max)
-    for (VmMapEntry* x = vm_map_lookup_entry(map, s); x && x->start < e; x = next_of(map, x))
-      if (prot & ~x->max_protection) return KERN_PROTECTION_FAILURE;
+  // Neither the protection nor a new maximum may exceed the maximum.
+  for (VmMapEntry* x = vm_map_lookup_entry(map, s); x && x->start < e; x = next_of(map, x))
+    if (prot & ~x->max_protection) return KERN_PROTECTION_FAILURE;
   kern_return_t kr = KERN_SUCCESS;
   VmMapEntry* first = clip_range(map, s, e, &kr);
   if (kr != KERN_SUCCESS) return kr;
-  VmMapEntry* last = first;
   for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x)) {
     vm_prot_t old = x->protection;
     if (set_max) {
@@ -281,10 +285,8 @@ kern_return_t vm_map_protect(VmMap* map, uint64_t start, uint64_t end, vm_prot_t
     }
     // Mappings only ever lose rights here; a fault adds them back.
     if (map->pmap && (old & ~x->protection)) pmap_protect(map->pmap, x->start, x->end, x->protection);
-    last = x;
   }
-  vm_map_simplify(map, last);
-  if (first != last) vm_map_simplify(map, first);
+  simplify_range(map, first, e);
   return KERN_SUCCESS;
 }
 
@@ -296,13 +298,8 @@ kern_return_t vm_map_inherit(VmMap* map, uint64_t start, uint64_t end, vm_inheri
   kern_return_t kr = KERN_SUCCESS;
   VmMapEntry* first = clip_range(map, s, e, &kr);
   if (kr != KERN_SUCCESS) return kr;
-  VmMapEntry* last = first;
-  for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x)) {
-    x->inheritance = inheritance;
-    last = x;
-  }
-  vm_map_simplify(map, last);
-  if (first != last) vm_map_simplify(map, first);
+  for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x)) x->inheritance = inheritance;
+  simplify_range(map, first, e);
   return KERN_SUCCESS;
 }
 
@@ -323,14 +320,12 @@ kern_return_t vm_map_wire(VmMap* map, uint64_t start, uint64_t end, vm_prot_t ac
       if (--x->wired_count == 0) unwire_pages(x);
     return KERN_SUCCESS;
   }
-  // Fault everything in first (with every right the region has, so no
+  // Fault everything in first, each page into the entry's own object (no
   // copy-on-write is left to move a wired page later); wire only when all
   // pages are there, so a shortage leaves nothing half-wired.
-  for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x)) {
-    vm_prot_t want = x->protection & (VM_PROT_READ | VM_PROT_WRITE);
+  for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x))
     for (uint64_t va = x->start; va < x->end; va += kPageSize)
-      if ((kr = vm_fault(map, va, want ? want : VM_PROT_READ, nullptr)) != KERN_SUCCESS) return kr;
-  }
+      if ((kr = vm_fault_own_page(map, va, access, nullptr)) != KERN_SUCCESS) return kr;
   for (VmMapEntry* x = first; x && x->start < e; x = next_of(map, x)) {
     if (x->wired_count++) continue;
     for (uint64_t off = 0; off < x->size(); off += kPageSize) {
@@ -350,7 +345,7 @@ kern_return_t vm_map_region(VmMap* map, uint64_t* addr, uint64_t* size, vm_regio
   info->protection = e->protection;
   info->max_protection = e->max_protection;
   info->inheritance = e->inheritance;
-  info->shared = e->is_shared || (e->object && e->object->ref_count > 1 && !e->needs_copy);
+  info->shared = e->is_shared;
   info->offset = e->offset;
   info->user_wired_count = uint16_t(e->wired_count);
   return KERN_SUCCESS;
@@ -394,6 +389,9 @@ VmMap* vm_map_fork(VmMap* parent, Pmap* child_pmap) {
         if (vm_object_shadow(&pe.object, &pe.offset, pe.size()) != KERN_SUCCESS) goto fail_entry;
         pe.needs_copy = false;
       }
+      // The parent's MMU may show pages behind the object; from now on only
+      // the object's own pages may be mapped (see vm_fault).
+      if (!pe.is_shared && pe.object->shadow && parent->pmap) pmap_remove(parent->pmap, pe.start, pe.end);
       pe.is_shared = true;
       copy_attributes(ce, pe);
       vm_object_reference(pe.object);

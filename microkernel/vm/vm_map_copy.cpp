@@ -201,16 +201,17 @@ kern_return_t vm_map_copyout(VmMap* map, VmMapCopy* copy, uint64_t* addr) {
   for (uint32_t i = 0; i < copy->entry_count; i++) {
     VmMapEntry& ce = copy->entries[i];
     uint64_t at = base + ce.start;
+    // The map gets references of its own, so a failure half-way leaves the
+    // copy whole for the caller.
+    if (ce.object) vm_object_reference(ce.object);
     kr = vm_map_enter(map, &at, ce.size(), false, ce.object, ce.offset, ce.needs_copy, ce.protection,
                       ce.max_protection, ce.inheritance);
     if (kr != KERN_SUCCESS) {
-      // Entries placed so far took their objects; the rest stay in the copy.
-      for (uint32_t k = 0; k < i; k++) copy->entries[k].object = nullptr;
+      if (ce.object) vm_object_deallocate(ce.object);
       (void)vm_map_remove(map, base, base + span);
       return kr;
     }
   }
-  for (uint32_t i = 0; i < copy->entry_count; i++) copy->entries[i].object = nullptr;
   *addr = base + copy->offset;
   vm_map_copy_discard(copy);
   return KERN_SUCCESS;

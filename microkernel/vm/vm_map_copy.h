@@ -41,7 +41,8 @@ kern_return_t vm_map_copyin(VmMap* map, uint64_t addr, uint64_t size, bool destr
 // A copy of kernel memory (a buffer).
 kern_return_t vm_map_copyin_kernel(const void* data, uint64_t size, VmMapCopy** out);
 // Place the copy at an address the map chooses; consumes it on success.
-// *addr is where the data starts (same offset in page as the source).
+// *addr is where the data starts: at the source's offset in its page for
+// entry copies, page-aligned for buffer copies (as XNU does).
 kern_return_t vm_map_copyout(VmMap* map, VmMapCopy* copy, uint64_t* addr);
 // Write the copy's bytes over [addr, addr+copy->size), which must be
 // mapped writable (vm_write, vm_copy). Does not consume the copy.
