@@ -376,20 +376,6 @@ int role_bench_send(long n) {
   return 0;
 }
 
-// exception_raise(port, thread, task, exception, code: array[*:2] of int64)
-// as it must arrive: written out here to check the kernel's generated
-// (KernelUser) request against the wire format independently of mig.
-struct exception_raise_request_t {
-  mach_msg_header_t Head;
-  mach_msg_body_t msgh_body;
-  mach_msg_port_descriptor_t thread;
-  mach_msg_port_descriptor_t task;
-  exception_type_t exception;
-  mach_msg_type_number_t codeCnt;
-  int64_t code[2];
-};
-static_assert(sizeof(exception_raise_request_t) == 88, "exception_raise layout");
-
 // exc-handler: takes two exceptions of exc-victim: a system call with no
 // emulation (resumed) and a page fault (refused: the task ends).
 int role_exc_handler() {

@@ -89,3 +89,17 @@ inline uint64_t rdtsc() {
   asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
   return (uint64_t(hi) << 32) | lo;
 }
+
+// exception_raise (exc.defs) as it must arrive: written out so the tests
+// check the kernel's generated (KernelUser) request against the wire
+// format independently of mig.
+struct exception_raise_request_t {
+  mach_msg_header_t Head;
+  mach_msg_body_t msgh_body;
+  mach_msg_port_descriptor_t thread;
+  mach_msg_port_descriptor_t task;
+  exception_type_t exception;
+  mach_msg_type_number_t codeCnt;
+  int64_t code[2];
+};
+static_assert(sizeof(exception_raise_request_t) == 88, "exception_raise layout");

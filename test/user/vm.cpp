@@ -303,17 +303,6 @@ int role_ool_recv() {
 
 // ---------------------------------------------------------------- exceptions
 
-// exception_raise as it arrives (exc.defs; see test/user/ipc.cpp).
-struct ExceptionRequest {
-  mach_msg_header_t Head;
-  mach_msg_body_t msgh_body;
-  mach_msg_port_descriptor_t thread;
-  mach_msg_port_descriptor_t task;
-  exception_type_t exception;
-  mach_msg_type_number_t codeCnt;
-  int64_t code[2];
-};
-static_assert(sizeof(ExceptionRequest) == 88, "exception_raise layout");
 
 int role_prot_handler() {
   mach_port_t self = mach_task_self();
@@ -321,7 +310,7 @@ int role_prot_handler() {
   ns_register("vm-exc", port, MACH_MSG_TYPE_MAKE_SEND);
   union {
     SimpleMsg where;
-    ExceptionRequest req;
+    exception_raise_request_t req;
     mig_reply_error_t rep;
     uint8_t raw[256];
   } m{};
