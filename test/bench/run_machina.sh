@@ -17,6 +17,9 @@ vm_iters=200
   "$build/test/user/ipc.elf" "ipc.elf ns 2" \
   "$build/test/user/ipc.elf" "ipc.elf echo-server echo $iters" \
   "$build/test/user/ipc.elf" "ipc.elf echo-client echo $iters bench" >&2
+# The same between two threads of one task.
+"$root/scripts/mkiso" "$out/threads.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
+  "$build/test/user/vm.elf" "vm.elf bench-rpc-threads $iters" >&2
 # One-way send to a waiting receiver, plain and carrying a port right.
 "$root/scripts/mkiso" "$out/send.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
   "$build/test/user/ipc.elf" "ipc.elf ns 2" \
@@ -30,7 +33,7 @@ vm_iters=200
   "$build/test/user/vm.elf" "vm.elf bench-ool-sink" \
   "$build/test/user/vm.elf" "vm.elf bench-ool $vm_iters sweep" >&2
 
-for iso in rpc send vm; do
+for iso in rpc threads send vm; do
   # shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
   timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
     -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

@@ -401,6 +401,7 @@ int main(int argc, char** argv) {
   if (!strcmp(r, "prot-victim")) return role_prot_victim();
   if (!strcmp(r, "calls")) return role_calls();
   if (!strcmp(r, "bench-ool-sink")) return role_bench_ool_sink(arg_num(argc, argv, 2, 1));
+  if (!strcmp(r, "bench-rpc-threads")) return role_bench_rpc_threads(arg_num(argc, argv, 2, 1));
   if (!strcmp(r, "bench-ool"))
     return role_bench_ool(arg_num(argc, argv, 2, 1), argc > 3 && !strcmp(argv[3], "sweep"));
   printf("vm: unknown role %s\n", r);

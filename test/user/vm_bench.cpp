@@ -114,6 +114,69 @@ void report(const char* name, uint64_t instructions, long n) {
 
 }  // namespace
 
+namespace {
+
+alignas(16) uint8_t g_echo_stack[16 * 1024];
+
+// The server thread of bench-rpc-threads: answers forever (the task's end
+// stops it), with reply-and-receive as a server does.
+[[noreturn]] void echo_thread(uint64_t port_arg) {
+  auto port = mach_port_t(port_arg);
+  SimpleMsg m{};
+  mach_msg_return_t mr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof m, port, 0);
+  for (;;) {
+    if (mr != MACH_MSG_SUCCESS) {
+      printf("%s: server thread: mach_msg %#x\n", g_role, mr);
+      task_terminate_self(1);
+    }
+    m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+    m.h.msgh_local_port = MACH_PORT_NULL;
+    m.h.msgh_id += 100;
+    mr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof m, sizeof m, port, 0);
+  }
+}
+
+}  // namespace
+
+// bench-rpc-threads N: the null RPC round trip of echo-client (ipc.elf), to
+// a server that is a second thread of this task (thread_create_running on
+// our own task port): no address-space switch.
+int role_bench_rpc_threads(long n) {
+  mach_port_t port, reply;
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply), KERN_SUCCESS);
+  // A send right to copy, as a client of another task holds one.
+  CHECK_KR(mach_port_insert_right(mach_task_self(), port, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+  x86_thread_state64_t state{};
+  state.rip = reinterpret_cast<uint64_t>(&echo_thread);
+  state.rsp = ((reinterpret_cast<uint64_t>(g_echo_stack) + sizeof g_echo_stack) & ~uint64_t(15)) - 8;
+  state.rdi = port;
+  mach_port_t thread = MACH_PORT_NULL;
+  CHECK_KR(rpc_thread_create_running(mach_task_self(), x86_THREAD_STATE64, reinterpret_cast<thread_state_t>(&state),
+                                     x86_THREAD_STATE64_COUNT, &thread),
+           KERN_SUCCESS);
+  static uint64_t samples[4096];
+  long warmup = n / 4;
+  long count = n - warmup < 4096 ? n - warmup : 4096;
+  for (long i = 0; i < n; ++i) {
+    SimpleMsg m{};
+    m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    m.h.msgh_remote_port = port;
+    m.h.msgh_local_port = reply;
+    m.h.msgh_id = 500;
+    uint64_t t0 = rdtsc();
+    mach_msg_return_t mr = mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof m, sizeof m, reply, 0);
+    uint64_t t1 = rdtsc();
+    CHECK_KR(mr, MACH_MSG_SUCCESS);
+    CHECK(m.h.msgh_id == 600);
+    if (i >= warmup && i - warmup < count) samples[i - warmup] = t1 - t0;
+  }
+  printf("%s: %ld round trips to a thread of this task ok\n", g_role, n);
+  printf("BENCH name=null_rpc_two_threads system=this instructions=%lu iterations=%ld\n",
+         (unsigned long)median(samples, count), count);
+  return 0;
+}
+
 // bench-ool-sink: receives until kDone; deallocates out-of-line regions,
 // acknowledges messages that carry a reply right.
 int role_bench_ool_sink(long) {

@@ -68,3 +68,4 @@ inline bool wait_dead_name(mach_port_t name, long tries = 1000000) {
 int role_calls();
 int role_bench_ool_sink(long batches);
 int role_bench_ool(long iterations, bool sweep);
+int role_bench_rpc_threads(long iterations);
