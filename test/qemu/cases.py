@@ -26,6 +26,13 @@ Fields:
   memory     guest RAM (qemu -m).
   cpu        qemu -cpu model.
   qemu_args  extra arguments appended to the qemu command line.
+  disk       a raw disk image WORKDIR/<disk> attached as a legacy (virtio
+             0.9.5) virtio-blk PCI device (1af4:1001); made afresh, zero
+             filled, of disk_size bytes (qemu-img sizes: 8M) before the boot,
+             unless the case runs after another:
+  after      the name of an earlier case that must pass first; this case
+             boots with the disk image that one left (a second boot of the
+             same disk). --filter brings the earlier case along.
 
 Keep command lines free of '"', "'" and '\\': GRUB backslash-escapes them.
 """
@@ -46,7 +53,18 @@ class Case:
     memory: str = '128M'
     cpu: str = 'max'
     qemu_args: Sequence[str] = ()
+    disk: str = ''
+    disk_size: str = '8M'
+    after: str = ''
 
+
+# The block-device cases: the name server (which also hands the I/O master
+# port to the virtio-blk driver), a driver, the client of test/user/blk_client.cpp.
+BLK_EXPECT = (r'blk-client: \S+ has \d+ sectors of 512 bytes',
+              r'blk-client: wrote and read back sectors 1-8, \d+ and 64-319',
+              r'blk-client: bad requests refused \(D_INVALID_SIZE, D_INVALID_RECNUM\)',
+              r'blk-client: flushed')
+BLK_FORBID = (r'FAILED', r'panic', r'terminated', r'polling')
 
 # Lines every healthy boot prints before a self-test starts.
 BRING_UP = (r'machina microkernel', r'memory map \(\d+ regions\)', r'symbols: \d+ kernel symbols',
@@ -420,4 +438,15 @@ CASES = [
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated'),
          timeout=120),
+    # Block devices (docs/drivers.md): the RAM disk's block.defs battery
+    # (write, read back, bad requests, flush) in one boot.
+    Case(name='blk-ramdisk',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 2'),
+                  ('drivers/ramdisk/ramdisk.elf', 'ramdisk.elf 2048'),
+                  ('test/user/blk_client.elf', 'blk_client.elf ramdisk all')),
+         expect=(r'ramdisk: 2048 sectors of 512 bytes',) + BLK_EXPECT
+                + (r'blk-client: the pattern is on the device', r'blk-client: done',
+                   r'ramdisk: no clients left after \d+ requests', r'kernel: all tasks have ended'),
+         forbid=BLK_FORBID),
 ]

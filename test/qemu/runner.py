@@ -135,6 +135,13 @@ def check_cases(cases, path):
                               '(path, cmdline) pair')
         if not (isinstance(case.timeout, (int, float)) and case.timeout > 0):
             errors.append(f'{where}: timeout must be a positive number')
+        disk = getattr(case, 'disk', '')
+        if disk and not NAME_RE.fullmatch(disk):
+            errors.append(f'{where}: disk must be a file name in the workdir '
+                          '([A-Za-z0-9_.-]+)')
+        after = getattr(case, 'after', '')
+        if after and after not in {c.name for c in cases[:i]}:
+            errors.append(f'{where}: after={after!r} names no earlier case')
     if errors:
         raise SystemExit(f'runner: invalid cases in {path}:\n'
                          + indent(errors).rstrip('\n'))
@@ -154,6 +161,8 @@ class Runner:
         self.cancelled = threading.Event()
         self.procs = set()
         self.procs_lock = threading.Lock()
+        # Case name -> (finished event, [passed]) for cases others run after.
+        self.done = {}
 
     def module_args(self, case):
         out = []
@@ -180,6 +189,11 @@ class Runner:
         if self.args.qemu_log:
             cmd += ['-d', 'int,cpu_reset',
                     '-D', str(self.workdir / f'{case.name}.qemu.log')]
+        disk = getattr(case, 'disk', '')
+        if disk:
+            # A legacy (virtio 0.9.5) virtio-blk PCI device over a raw image.
+            cmd += ['-drive', f'file={self.workdir / disk},if=none,id=disk0,format=raw',
+                    '-device', 'virtio-blk-pci,drive=disk0,disable-modern=on']
         extra = case.qemu_args
         cmd += shlex.split(extra) if isinstance(extra, str) else list(extra)
         return cmd
@@ -210,6 +224,38 @@ class Runner:
 
     def run_case(self, case):
         """Run one case. Returns (passed, report_text)."""
+        entry = self.done.setdefault(case.name, (threading.Event(), [False]))
+        passed = False
+        try:
+            passed, report = self.run_case_inner(case)
+            return passed, report
+        finally:
+            entry[1][0] = passed    # cases waiting for this one go on
+            entry[0].set()
+
+    def prepare_disk(self, case):
+        """The case's disk image: a fresh zero-filled one, or (after=) the
+        image the earlier case left, once that case has passed. Returns an
+        error text or None."""
+        disk = getattr(case, 'disk', '')
+        after = getattr(case, 'after', '')
+        if after:
+            event, result = self.done.setdefault(after, (threading.Event(), [False]))
+            event.wait()
+            if not result[0]:
+                return f'needs case {after} to pass first'
+            return None
+        if disk:
+            size = getattr(case, 'disk_size', '8M')
+            r = subprocess.run(['qemu-img', 'create', '-q', '-f', 'raw',
+                                str(self.workdir / disk), size],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+            if r.returncode != 0:
+                return 'qemu-img create failed: ' + r.stdout.decode(errors='replace')
+        return None
+
+    def run_case_inner(self, case):
         name = case.name
         if self.cancelled.is_set():
             return False, f'FAIL {name}: cancelled'
@@ -229,6 +275,10 @@ class Runner:
             out = r.stdout.decode(errors='replace').splitlines()
             return False, (f'FAIL {name}: mkiso failed (status '
                            f'{r.returncode})\n' + indent(out))
+
+        problem = self.prepare_disk(case)
+        if problem:
+            return False, f'FAIL {name}: {problem}'
 
         # Boot it.
         for stale in (serial, self.workdir / f'{name}.qemu.log'):
@@ -385,7 +435,13 @@ def main(argv=None):
     cases = load_cases(cases_path)
     check_cases(cases, cases_path)
     if args.filter:
-        cases = [c for c in cases if any(f in c.name for f in args.filter)]
+        chosen = {c.name for c in cases if any(f in c.name for f in args.filter)}
+        # A case that runs after another (a second boot of its disk) brings
+        # that one along.
+        for c in reversed(cases):
+            if c.name in chosen and getattr(c, 'after', ''):
+                chosen.add(c.after)
+        cases = [c for c in cases if c.name in chosen]
 
     if args.list:
         for c in cases:

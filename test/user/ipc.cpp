@@ -16,8 +16,10 @@ long arg_num(int argc, char** argv, int i, long dflt) {
 }
 
 // ns N: serve N requests on the bootstrap port, then exit. A lookup for a
-// name not registered yet waits for its registration.
-int role_ns(long n) {
+// name not registered yet waits for its registration. When the kernel gave
+// this task the I/O master port (IO_MASTER_PORT=<name> in the environment),
+// every lookup of "io-master" gets a copy of it at once (drivers' tests).
+int role_ns(long n, mach_port_t io_master) {
   struct Entry {
     char name[32];
     mach_port_t port;      // registered right (send), or pending reply (send-once)
@@ -41,6 +43,18 @@ int role_ns(long n) {
       CHECK(buf.pm.h.msgh_id == kNsRegister);
       memcpy(name, buf.pm.name, 31);
       right = buf.pm.port.name;
+    }
+    if (lookup && MACH_PORT_VALID(io_master) && strcmp(name, "io-master") == 0) {
+      PortMsg r{};
+      r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0) | MACH_MSGH_BITS_COMPLEX;
+      r.h.msgh_remote_port = right;
+      r.h.msgh_id = kNsLookup + 100;
+      r.body.msgh_descriptor_count = 1;
+      r.port.name = io_master;
+      r.port.disposition = MACH_MSG_TYPE_COPY_SEND;
+      r.port.type = MACH_MSG_PORT_DESCRIPTOR;
+      CHECK_KR(mach_msg(&r.h, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+      continue;
     }
     // A matching entry of the other kind completes a pair.
     int match = -1;
@@ -436,14 +450,20 @@ int role_exc_victim() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, char** envp) {
   if (argc < 2) {
     printf("ipc: no role\n");
     return 2;
   }
   g_role = argv[1];
   const char* r = argv[1];
-  if (!strcmp(r, "ns")) return role_ns(arg_num(argc, argv, 2, 0));
+  if (!strcmp(r, "ns")) {
+    mach_port_t io_master = MACH_PORT_NULL;
+    for (char** e = envp; e && *e; ++e)
+      if (!strncmp(*e, "IO_MASTER_PORT=", 15))
+        for (const char* p = *e + 15; *p >= '0' && *p <= '9'; ++p) io_master = io_master * 10 + mach_port_t(*p - '0');
+    return role_ns(arg_num(argc, argv, 2, 0), io_master);
+  }
   if (!strcmp(r, "echo-server")) return role_echo_server(argv[2], arg_num(argc, argv, 3, 1));
   if (!strcmp(r, "echo-client"))
     return role_echo_client(argv[2], arg_num(argc, argv, 3, 1), argc > 4 && !strcmp(argv[4], "bench"));

@@ -1,0 +1,118 @@
+// Block-device client (block.defs) for the booted tests blk-* (cases.py):
+// finds the device through the name server and checks it through the
+// generated stubs.
+//   blk_client.elf NAME write    the pattern on sectors 1..8, the last one and
+//                                BLOCK_MAX_SECTORS from 64, each read back;
+//                                bad requests refused with their codes; flush
+//   blk_client.elf NAME verify   (a later boot of the same image) the pattern
+//                                is still there, sector 40 still zero
+//   blk_client.elf NAME all      write, then verify
+#include <block.h>
+#include <vm_rpc.h>
+
+#include "ipc_util.h"
+
+const char* g_role = "blk-client";
+
+namespace {
+
+mach_port_t g_dev;
+uint64_t g_sectors;
+
+uint8_t pattern(uint64_t sector, uint32_t i) { return uint8_t(sector * 131 + i * 7 + (i >> 8) + 0x5a); }
+
+vm_address_t make_pattern(uint64_t sector, uint32_t count) {
+  vm_address_t buf = 0;
+  CHECK_KR(rpc_vm_allocate(mach_task_self(), &buf, uint64_t(count) * BLOCK_SECTOR_SIZE, VM_FLAGS_ANYWHERE),
+           KERN_SUCCESS);
+  auto* p = reinterpret_cast<uint8_t*>(buf);
+  for (uint32_t s = 0; s < count; ++s)
+    for (uint32_t i = 0; i < BLOCK_SECTOR_SIZE; ++i) p[s * BLOCK_SECTOR_SIZE + i] = pattern(sector + s, i);
+  return buf;
+}
+
+void write_pattern(uint64_t sector, uint32_t count) {
+  vm_address_t buf = make_pattern(sector, count);
+  CHECK_KR(block_write(g_dev, sector, buf, count * BLOCK_SECTOR_SIZE), KERN_SUCCESS);
+  CHECK_KR(vm_deallocate(mach_task_self(), buf, uint64_t(count) * BLOCK_SECTOR_SIZE), KERN_SUCCESS);
+}
+
+// Reads count sectors from sector; each must hold the pattern (or zeros).
+void check_sectors(uint64_t sector, uint32_t count, bool zero) {
+  vm_offset_t data = 0;
+  mach_msg_type_number_t size = 0;
+  CHECK_KR(block_read(g_dev, sector, count, &data, &size), KERN_SUCCESS);
+  CHECK(size == count * BLOCK_SECTOR_SIZE);
+  auto* p = reinterpret_cast<const uint8_t*>(data);
+  for (uint32_t s = 0; s < count; ++s)
+    for (uint32_t i = 0; i < BLOCK_SECTOR_SIZE; ++i)
+      if (p[s * BLOCK_SECTOR_SIZE + i] != (zero ? 0 : pattern(sector + s, i))) {
+        printf("blk-client: FAILED: sector %lu byte %u is %#x\n", (unsigned long)(sector + s), i,
+               p[s * BLOCK_SECTOR_SIZE + i]);
+        task_terminate_self(1);
+      }
+  CHECK_KR(vm_deallocate(mach_task_self(), data, size), KERN_SUCCESS);
+}
+
+void check_errors() {
+  vm_offset_t data = 0;
+  mach_msg_type_number_t size = 0;
+  CHECK_KR(block_read(g_dev, 0, 0, &data, &size), D_INVALID_SIZE);
+  CHECK_KR(block_read(g_dev, 0, BLOCK_MAX_SECTORS + 1, &data, &size), D_INVALID_SIZE);
+  CHECK_KR(block_read(g_dev, 0, 0xffffffffu, &data, &size), D_INVALID_SIZE);
+  CHECK_KR(block_read(g_dev, g_sectors, 1, &data, &size), D_INVALID_RECNUM);
+  CHECK_KR(block_read(g_dev, g_sectors - 1, 2, &data, &size), D_INVALID_RECNUM);
+  CHECK_KR(block_read(g_dev, ~0ull, 2, &data, &size), D_INVALID_RECNUM);
+  vm_address_t buf = make_pattern(0, BLOCK_MAX_SECTORS + 1);
+  CHECK_KR(block_write(g_dev, 0, buf, 100), D_INVALID_SIZE);
+  CHECK_KR(block_write(g_dev, 0, buf, BLOCK_SECTOR_SIZE + 1), D_INVALID_SIZE);
+  CHECK_KR(block_write(g_dev, 0, buf, (BLOCK_MAX_SECTORS + 1) * BLOCK_SECTOR_SIZE), D_INVALID_SIZE);
+  CHECK_KR(block_write(g_dev, g_sectors, buf, BLOCK_SECTOR_SIZE), D_INVALID_RECNUM);
+  CHECK_KR(block_write(g_dev, g_sectors - 1, buf, 2 * BLOCK_SECTOR_SIZE), D_INVALID_RECNUM);
+  CHECK_KR(vm_deallocate(mach_task_self(), buf, uint64_t(BLOCK_MAX_SECTORS + 1) * BLOCK_SECTOR_SIZE),
+           KERN_SUCCESS);
+  printf("blk-client: bad requests refused (D_INVALID_SIZE, D_INVALID_RECNUM)\n");
+}
+
+void do_write() {
+  check_sectors(40, 1, true);  // a fresh image
+  write_pattern(1, 8);
+  check_sectors(1, 8, false);
+  write_pattern(g_sectors - 1, 1);
+  check_sectors(g_sectors - 1, 1, false);
+  write_pattern(64, BLOCK_MAX_SECTORS);
+  check_sectors(64, BLOCK_MAX_SECTORS, false);
+  check_sectors(1, 8, false);
+  printf("blk-client: wrote and read back sectors 1-8, %lu and %u-%u\n", (unsigned long)(g_sectors - 1), 64u,
+         64u + BLOCK_MAX_SECTORS - 1);
+  check_errors();
+  CHECK_KR(block_flush(g_dev), KERN_SUCCESS);
+  printf("blk-client: flushed\n");
+}
+
+void do_verify() {
+  check_sectors(1, 8, false);
+  check_sectors(g_sectors - 1, 1, false);
+  check_sectors(64, BLOCK_MAX_SECTORS, false);
+  check_sectors(40, 1, true);
+  printf("blk-client: the pattern is on the device\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    printf("blk-client: usage: blk_client.elf NAME write|verify|all\n");
+    return 2;
+  }
+  g_dev = ns_lookup(argv[1]);
+  uint32_t sector_size = 0;
+  CHECK_KR(block_get_info(g_dev, &sector_size, &g_sectors), KERN_SUCCESS);
+  CHECK(sector_size == BLOCK_SECTOR_SIZE && g_sectors >= 64 + BLOCK_MAX_SECTORS + 1);
+  printf("blk-client: %s has %lu sectors of %u bytes\n", argv[1], (unsigned long)g_sectors, sector_size);
+  bool all = !strcmp(argv[2], "all");
+  if (all || !strcmp(argv[2], "write")) do_write();
+  if (all || !strcmp(argv[2], "verify")) do_verify();
+  printf("blk-client: done\n");
+  return 0;
+}
