@@ -2,7 +2,9 @@
 // at a time (everything completes at once). Registers its device port with
 // the name server as "ramdisk"; ends when no client holds a send right to it
 // any more (a no-senders notification).
-//   ramdisk.elf [SECTORS]   (default 4096: 2 MiB)
+//   ramdisk.elf [SECTORS [N]]   (default 4096: 2 MiB); registers N times (the
+//                               test name server hands each registration to
+//                               one client; default 1)
 #include <block_server.h>
 #include <request_queue.h>
 
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
   g_disk = reinterpret_cast<uint8_t*>(base);
   mach_port_t port;
   CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
-  ns_register("ramdisk", port, MACH_MSG_TYPE_MAKE_SEND);
+  for (uint64_t i = parse(argc > 2 ? argv[2] : nullptr, 1); i > 0; --i) ns_register("ramdisk", port, MACH_MSG_TYPE_MAKE_SEND);
   mach_port_t previous;
   CHECK_KR(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 1, port, &previous),
            KERN_SUCCESS);

@@ -449,4 +449,13 @@ CASES = [
                 + (r'blk-client: the pattern is on the device', r'blk-client: done',
                    r'ramdisk: no clients left after \d+ requests', r'kernel: all tasks have ended'),
          forbid=BLK_FORBID),
+    # Two clients of the RAM disk at once.
+    Case(name='blk-ramdisk-clients',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 4'),
+                  ('drivers/ramdisk/ramdisk.elf', 'ramdisk.elf 1024 2'),
+                  ('test/user/blk_client.elf', 'blk_client.elf ramdisk stress 0 20'),
+                  ('test/user/blk_client.elf', 'blk_client.elf ramdisk stress 1 20')),
+         expect=(r'ramdisk: no clients left after 82 requests', r'kernel: all tasks have ended'),
+         forbid=BLK_FORBID),
 ]

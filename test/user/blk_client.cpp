@@ -7,6 +7,10 @@
 //   blk_client.elf NAME verify   (a later boot of the same image) the pattern
 //                                is still there, sector 40 still zero
 //   blk_client.elf NAME all      write, then verify
+//   blk_client.elf NAME stress ID ROUNDS
+//                                (several clients at once) ROUNDS times: 16
+//                                sectors of this client's own area written
+//                                with a pattern of the round, read back
 #include <block.h>
 #include <vm_rpc.h>
 
@@ -19,7 +23,9 @@ namespace {
 mach_port_t g_dev;
 uint64_t g_sectors;
 
-uint8_t pattern(uint64_t sector, uint32_t i) { return uint8_t(sector * 131 + i * 7 + (i >> 8) + 0x5a); }
+uint32_t g_seed = 0;
+
+uint8_t pattern(uint64_t sector, uint32_t i) { return uint8_t(sector * 131 + i * 7 + (i >> 8) + 0x5a + g_seed); }
 
 vm_address_t make_pattern(uint64_t sector, uint32_t count) {
   vm_address_t buf = 0;
@@ -98,6 +104,23 @@ void do_verify() {
   printf("blk-client: the pattern is on the device\n");
 }
 
+void do_stress(long id, long rounds) {
+  uint64_t area = 400 + uint64_t(id) * 64;
+  CHECK(area + 16 <= g_sectors);
+  for (long r = 0; r < rounds; ++r) {
+    g_seed = uint32_t(id * 1000 + r);
+    write_pattern(area, 16);
+    check_sectors(area, 16, false);
+  }
+  printf("blk-client %ld: %ld rounds of 16 sectors written and read back\n", id, rounds);
+}
+
+long number(const char* s) {
+  long v = 0;
+  for (; s && *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,6 +136,7 @@ int main(int argc, char** argv) {
   bool all = !strcmp(argv[2], "all");
   if (all || !strcmp(argv[2], "write")) do_write();
   if (all || !strcmp(argv[2], "verify")) do_verify();
+  if (!strcmp(argv[2], "stress")) do_stress(number(argc > 3 ? argv[3] : nullptr), number(argc > 4 ? argv[4] : nullptr));
   printf("blk-client: done\n");
   return 0;
 }
