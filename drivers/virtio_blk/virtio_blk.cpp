@@ -6,8 +6,10 @@
 // chain over the slot's own DMA buffers) and is answered when the device's
 // interrupt (a message from io_interrupt_attach) shows it in the used ring.
 // The task ends when no client holds a send right to its port any more.
-//   virtio_blk.elf [N]   registers N times (the test name server hands each
-//                        registration to one client; default 1)
+//   virtio_blk.elf [N [SLOTS]]
+//       registers N times (the test name server hands each registration to
+//       one client; default 1); at most SLOTS requests in the device at once
+//       (default and limit 8, and a third of the queue)
 #include <block_server.h>
 #include <io_rpc.h>
 #include <mach/io_types.h>
@@ -53,7 +55,7 @@ Slot g_slots[kMaxSlots];
 uint8_t* g_meta = nullptr;  // per slot: header at 32 * s, status byte at 32 * s + 16
 uint64_t g_meta_phys = 0;
 unsigned long g_interrupts = 0, g_completed = 0;
-uint32_t g_max_in_flight = 0;
+uint32_t g_max_in_flight = 0, g_max_waiting = 0;
 
 void* dma_allocate(uint64_t size, uint64_t* phys) {
   vm_address_t va = 0;
@@ -94,6 +96,7 @@ void submit(blk::Request* r) {
 void kick() {
   while (blk::Request* r = g_queue.start_next()) submit(r);
   if (g_queue.in_flight() > g_max_in_flight) g_max_in_flight = g_queue.in_flight();
+  if (g_queue.waiting() > g_max_waiting) g_max_waiting = g_queue.waiting();
 }
 
 // Answers a finished request (its slot's status byte says how it went).
@@ -192,6 +195,13 @@ kern_return_t ds_block_flush(mach_port_t, mach_port_t reply) {
   return MIG_NO_REPLY;
 }
 
+long number(const char* s, long dflt) {
+  if (!s) return dflt;
+  long v = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
+  return v;
+}
+
 int main(int argc, char** argv) {
   g_master = ns_lookup("io-master");
   CHECK_KR(rpc_io_port_grant(g_master, mach_task_self(), pci::kConfigAddress, 8), KERN_SUCCESS);
@@ -233,6 +243,8 @@ int main(int argc, char** argv) {
   void* ring = dma_allocate(virtio::vring_bytes(qsize), &ring_phys);
   g_vq.init(ring, qsize);
   uint32_t slots = qsize / 3 < kMaxSlots ? qsize / 3 : kMaxSlots;
+  long want = number(argc > 2 ? argv[2] : nullptr, slots);
+  if (want >= 1 && uint32_t(want) < slots) slots = uint32_t(want);
   g_meta = static_cast<uint8_t*>(dma_allocate(4096, &g_meta_phys));
   for (uint32_t s = 0; s < slots; ++s) g_slots[s].data = static_cast<uint8_t*>(dma_allocate(kSlotBytes, &g_slots[s].data_phys));
   g_queue.init(slots, capacity, BLOCK_MAX_SECTORS);
@@ -250,9 +262,7 @@ int main(int argc, char** argv) {
   printf("virtio-blk: %lu sectors, queue of %u, %u slots, features %#x%s\n", (unsigned long)capacity, qsize, slots,
          g_features, g_features & kFeatureRo ? " (read-only)" : "");
 
-  long registrations = 0;
-  for (const char* p = argc > 1 ? argv[1] : "1"; *p >= '0' && *p <= '9'; ++p) registrations = registrations * 10 + (*p - '0');
-  for (long i = 0; i < registrations; ++i) ns_register("blk", service, MACH_MSG_TYPE_MAKE_SEND);
+  for (long i = number(argc > 1 ? argv[1] : nullptr, 1); i > 0; --i) ns_register("blk", service, MACH_MSG_TYPE_MAKE_SEND);
   mach_port_t previous;
   CHECK_KR(mach_port_request_notification(mach_task_self(), service, MACH_NOTIFY_NO_SENDERS, 1, service, &previous),
            KERN_SUCCESS);
@@ -287,7 +297,7 @@ int main(int argc, char** argv) {
   }
   CHECK_KR(rpc_io_interrupt_detach(g_master, g_irq), KERN_SUCCESS);
   pci::outb(uint16_t(g_io + kDeviceStatus), 0);
-  printf("virtio-blk: no clients left; %lu requests completed, %lu interrupts, at most %u in flight\n", g_completed,
-         g_interrupts, g_max_in_flight);
+  printf("virtio-blk: no clients left; %lu requests completed, %lu interrupts, at most %u in flight, %u waiting\n",
+         g_completed, g_interrupts, g_max_in_flight, g_max_waiting);
   return 0;
 }

@@ -7,6 +7,9 @@
 //   blk_client.elf NAME verify   (a later boot of the same image) the pattern
 //                                is still there, sector 40 still zero
 //   blk_client.elf NAME all      write, then verify
+//   blk_client.elf NAME ioerror  (a device failing sector 100's reads and
+//                                sector 200's writes) D_IO_ERROR for those,
+//                                and the device still works afterwards
 //   blk_client.elf NAME stress ID ROUNDS
 //                                (several clients at once) ROUNDS times: 16
 //                                sectors of this client's own area written
@@ -115,6 +118,19 @@ void do_stress(long id, long rounds) {
   printf("blk-client %ld: %ld rounds of 16 sectors written and read back\n", id, rounds);
 }
 
+void do_ioerror() {
+  vm_offset_t data = 0;
+  mach_msg_type_number_t size = 0;
+  CHECK_KR(block_read(g_dev, 100, 1, &data, &size), D_IO_ERROR);
+  CHECK_KR(block_read(g_dev, 96, 8, &data, &size), D_IO_ERROR);
+  vm_address_t buf = make_pattern(200, 1);
+  CHECK_KR(block_write(g_dev, 200, buf, BLOCK_SECTOR_SIZE), D_IO_ERROR);
+  CHECK_KR(vm_deallocate(mach_task_self(), buf, BLOCK_SECTOR_SIZE), KERN_SUCCESS);
+  check_sectors(101, 4, true);
+  write_pattern(300, 2);
+  printf("blk-client: device errors reported as D_IO_ERROR, other sectors still served\n");
+}
+
 long number(const char* s) {
   long v = 0;
   for (; s && *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
@@ -136,6 +152,7 @@ int main(int argc, char** argv) {
   bool all = !strcmp(argv[2], "all");
   if (all || !strcmp(argv[2], "write")) do_write();
   if (all || !strcmp(argv[2], "verify")) do_verify();
+  if (!strcmp(argv[2], "ioerror")) do_ioerror();
   if (!strcmp(argv[2], "stress")) do_stress(number(argc > 3 ? argv[3] : nullptr), number(argc > 4 ? argv[4] : nullptr));
   printf("blk-client: done\n");
   return 0;
