@@ -33,6 +33,11 @@ Fields:
   after      the name of an earlier case that must pass first; this case
              boots with the disk image that one left (a second boot of the
              same disk). --filter brings the earlier case along.
+  serial_input  (regex, bytes) pairs: typed on the serial line, each once
+             its regex matches the output (searched in order, like expect).
+             The serial port is then a pair of named pipes (-serial pipe:)
+             between QEMU and the runner, which still logs the output to
+             WORKDIR/<name>.serial.
 
 Keep command lines free of '"', "'" and '\\': GRUB backslash-escapes them.
 """
@@ -56,6 +61,7 @@ class Case:
     disk: str = ''
     disk_size: str = '8M'
     after: str = ''
+    serial_input: Sequence[Tuple[str, bytes]] = ()
 
 
 # The block-device cases: the name server (which also hands the I/O master

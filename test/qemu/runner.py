@@ -16,8 +16,11 @@ import importlib.util
 import os
 import re
 import shlex
+import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -135,6 +138,16 @@ def check_cases(cases, path):
                               '(path, cmdline) pair')
         if not (isinstance(case.timeout, (int, float)) and case.timeout > 0):
             errors.append(f'{where}: timeout must be a positive number')
+        for pair in getattr(case, 'serial_input', ()):
+            if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+                    or not isinstance(pair[1], bytes)):
+                errors.append(f'{where}: serial_input {pair!r} is not a '
+                              '(regex, bytes) pair')
+                continue
+            try:
+                re.compile(pair[0], re.MULTILINE)
+            except re.error as e:
+                errors.append(f'{where}: bad serial_input regex {pair[0]!r}: {e}')
         disk = getattr(case, 'disk', '')
         if disk and not NAME_RE.fullmatch(disk):
             errors.append(f'{where}: disk must be a file name in the workdir '
@@ -145,6 +158,88 @@ def check_cases(cases, path):
     if errors:
         raise SystemExit(f'runner: invalid cases in {path}:\n'
                          + indent(errors).rstrip('\n'))
+
+
+# --------------------------------------------------------------------------
+# Typing on the serial line
+
+
+class SerialFeeder:
+    """A case's serial_input: QEMU's serial port becomes a pair of named
+    pipes (-serial pipe:), the runner copies what the guest writes to the
+    .serial file and writes each (regex, bytes) pair's bytes to the line once
+    its regex matches that output, in order, each search starting where the
+    previous match ended. (Not a socket chardev with logfile=: QEMU 7.2 logs
+    a byte again each time a full socket makes it retry.)"""
+
+    def __init__(self, pairs, log):
+        self.pairs = [(rx, data) for rx, data in pairs]
+        self.sent = 0
+        self.dir = tempfile.mkdtemp(prefix='machina-serial-')
+        self.base = os.path.join(self.dir, 'serial')
+        os.mkfifo(self.base + '.in')
+        os.mkfifo(self.base + '.out')
+        # O_RDWR: neither our opens nor QEMU's wait for the other side.
+        self.fd_in = os.open(self.base + '.in', os.O_RDWR)
+        self.fd_out = os.open(self.base + '.out', os.O_RDWR | os.O_NONBLOCK)
+        self.log = open(log, 'wb')
+        self.output = bytearray()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def qemu_args(self):
+        return ['-serial', f'pipe:{self.base}']
+
+    def start(self):
+        self.thread.start()
+
+    def drain(self):
+        """Copies what the guest wrote so far; True if there was something."""
+        got = False
+        while True:
+            try:
+                data = os.read(self.fd_out, 65536)
+            except BlockingIOError:
+                return got
+            if not data:
+                return got
+            got = True
+            self.log.write(data)
+            self.log.flush()
+            self.output += data
+
+    def run(self):
+        pos = 0
+        while not self.stop.is_set():
+            select.select([self.fd_out], [], [], 0.05)
+            if not self.drain():
+                continue
+            text = self.output.decode('utf-8', errors='replace').replace('\r', '')
+            while self.sent < len(self.pairs):
+                rx, data = self.pairs[self.sent]
+                m = re.compile(rx, re.MULTILINE).search(text, pos)
+                if not m:
+                    break
+                pos = m.end()
+                os.write(self.fd_in, data)
+                self.sent += 1
+        self.drain()   # QEMU has exited: the rest of its output
+
+    def unsent(self):
+        """What was never typed, for the report (or '')."""
+        if self.sent == len(self.pairs):
+            return ''
+        rx, data = self.pairs[self.sent]
+        return f'serial input {data!r} never typed: /{rx}/ did not appear'
+
+    def close(self):
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.log.close()
+        os.close(self.fd_in)
+        os.close(self.fd_out)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -174,7 +269,7 @@ class Runner:
             out += [str(p), cmdline]
         return out
 
-    def qemu_command(self, case, iso, serial):
+    def qemu_command(self, case, iso, serial, feeder=None):
         cmd = [self.args.qemu,
                '-machine', 'pc',
                '-cpu', case.cpu,
@@ -182,7 +277,7 @@ class Runner:
                '-smp', '1',
                '-display', 'none',
                '-no-reboot',
-               '-serial', f'file:{serial}',
+               *(feeder.qemu_args() if feeder else ['-serial', f'file:{serial}']),
                '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
                '-cdrom', str(iso),
                '-boot', 'd']
@@ -286,7 +381,13 @@ class Runner:
                 stale.unlink()
             except FileNotFoundError:
                 pass
-        cmd = self.qemu_command(case, iso, serial)
+        feeder = None
+        if getattr(case, 'serial_input', ()):
+            try:
+                feeder = SerialFeeder(case.serial_input, serial)
+            except OSError as e:
+                return False, f'FAIL {name}: cannot make the serial pipes: {e}'
+        cmd = self.qemu_command(case, iso, serial, feeder)
         verbose_head = ''
         if self.args.verbose:
             verbose_head = '    $ ' + shlex.join(cmd) + '\n'
@@ -294,9 +395,15 @@ class Runner:
         try:
             proc = self.spawn(cmd)
         except OSError as e:
-            return False, f'FAIL {name}: cannot run {cmd[0]}: {e}'
-        if proc is None:
-            return False, f'FAIL {name}: cancelled'
+            proc = e
+        if not isinstance(proc, subprocess.Popen):
+            if feeder:
+                feeder.close()
+            if proc is None:
+                return False, f'FAIL {name}: cancelled'
+            return False, f'FAIL {name}: cannot run {cmd[0]}: {proc}'
+        if feeder:
+            feeder.start()
         hung = False
         try:
             qemu_out, _ = proc.communicate(timeout=case.timeout)
@@ -306,6 +413,8 @@ class Runner:
             qemu_out, _ = proc.communicate()
         finally:
             self.reap(proc)
+            if feeder:
+                feeder.close()
         elapsed = time.monotonic() - start
         status = proc.returncode
         output = read_serial(serial)
@@ -313,6 +422,8 @@ class Runner:
 
         passed, report = self.judge(case, hung, status, output, qemu_msgs,
                                     elapsed)
+        if feeder and not passed and feeder.unsent():
+            report = report.rstrip('\n') + '\n' + indent([feeder.unsent()])
         if self.cancelled.is_set() and not passed:
             report = f'FAIL {name}: cancelled'
         report = report.rstrip('\n') + '\n' + verbose_head
