@@ -25,6 +25,8 @@ namespace {
 IpcSpace* g_kernel_space = nullptr;
 Host g_host;
 IpcPort* g_host_port = nullptr;
+IoMaster g_io_master;
+IpcPort* g_io_master_port = nullptr;
 
 // A kernel-served port: a receive right in the kernel's space.
 IpcPort* kobject_port_alloc(IpcKObjectType type, void* object) {
@@ -50,11 +52,14 @@ void ipc_init() {
   LockGuard guard(g_ipc_lock);
   g_host_port = kobject_port_alloc(IpcKObjectType::kHost, &g_host);
   if (!g_host_port) panic("ipc: cannot create the host port");
+  g_io_master_port = kobject_port_alloc(IpcKObjectType::kIoMaster, &g_io_master);
+  if (!g_io_master_port) panic("ipc: cannot create the I/O master port");
 }
 
 IpcSpace* ipc_space_kernel() { return g_kernel_space; }
 Host* host_self() { return &g_host; }
 IpcPort* ipc_host_port() { return g_host_port; }
+IpcPort* ipc_io_master_port() { return g_io_master_port; }
 
 kern_return_t ipc_task_init(Task* task) {
   task->itk_space = ipc_space_create(task);

@@ -28,6 +28,11 @@ Host* host_self();
 // The host port (kernel-served, kind kHost), made by ipc_init; the
 // host_self trap gives tasks send rights to it.
 IpcPort* ipc_host_port();
+// The I/O master port (kernel-served, kind kIoMaster, io.defs): the
+// privilege to reach devices. Only module 0 gets a send right from the
+// kernel (kern/boot_tasks.cpp); it passes it on.
+struct IoMaster {};
+IpcPort* ipc_io_master_port();
 
 // A task's space and kernel port. KERN_RESOURCE_SHORTAGE. IPC lock held.
 kern_return_t ipc_task_init(Task* task);

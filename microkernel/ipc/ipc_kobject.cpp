@@ -40,6 +40,7 @@
 #include "vm/vm_kern.h"
 #include "vm/vm_map_copy.h"
 #include "hostServer.h"
+#include "ioServer.h"
 #include "mach_portServer.h"
 #include "taskServer.h"
 #include "threadServer.h"
@@ -55,10 +56,10 @@ namespace {
 constexpr mach_msg_size_t max2(mach_msg_size_t a, mach_msg_size_t b) { return a > b ? a : b; }
 constexpr mach_msg_size_t kMaxRequest = max2(max2(max2(mach_port_MAX_REQUEST_SIZE, task_MAX_REQUEST_SIZE),
                                                   max2(thread_MAX_REQUEST_SIZE, host_MAX_REQUEST_SIZE)),
-                                             vm_MAX_REQUEST_SIZE);
+                                             max2(vm_MAX_REQUEST_SIZE, io_MAX_REQUEST_SIZE));
 constexpr mach_msg_size_t kMaxReply = max2(max2(max2(mach_port_MAX_REPLY_SIZE, task_MAX_REPLY_SIZE),
                                                 max2(thread_MAX_REPLY_SIZE, host_MAX_REPLY_SIZE)),
-                                           vm_MAX_REPLY_SIZE);
+                                           max2(vm_MAX_REPLY_SIZE, io_MAX_REPLY_SIZE));
 // The reply is built on the kernel stack (16 KiB).
 static_assert(kMaxReply <= 512 && kMaxRequest <= 512, "keep the kernel interface's messages small");
 
@@ -195,6 +196,10 @@ ipc_space_t convert_port_to_space(mach_port_t name) {
 
 host_t convert_port_to_host(mach_port_t name) {
   return static_cast<mk::Host*>(kobject_of(name, IpcKObjectType::kHost));
+}
+
+io_master_t convert_port_to_io_master(mach_port_t name) {
+  return static_cast<mk::IoMaster*>(kobject_of(name, IpcKObjectType::kIoMaster));
 }
 
 // mach_port.defs
@@ -401,7 +406,7 @@ kern_return_t thread_set_special_port(thread_t thread, int which_port, mach_port
   return set_special(slot, special_port);
 }
 
-// vm.defs: vm/vm_user.cpp. task.defs' task_create and thread_create_running:
+// vm.defs: vm/vm_user.cpp. io.defs: kern/io_user.cpp. task.defs' task_create and thread_create_running:
 // kern/task_server.cpp.
 
 // host.defs
@@ -450,8 +455,9 @@ void ipc_kobject_server(IpcKmsg* request) {
 
   alignas(8) uint8_t out_buf[kMaxReply];
   auto* out = reinterpret_cast<mach_msg_header_t*>(out_buf);
-  if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out) && !host_server(in, out))
-    (void)vm_server(in, out);
+  if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out) && !host_server(in, out) &&
+      !vm_server(in, out))
+    (void)io_server(in, out);
   kern_return_t code = mig_reply_code(out);
   // The request's rights and copies the routine did not take.
   if (code != KERN_SUCCESS) release_message(in, false, true);

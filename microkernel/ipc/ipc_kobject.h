@@ -13,6 +13,7 @@ class Task;
 class Thread;
 class IpcSpace;
 struct Host;
+struct IoMaster;
 }  // namespace mk
 
 #define MACH_KERNEL_OBJECT_TYPES 1
@@ -20,6 +21,7 @@ typedef mk::Task* task_t;
 typedef mk::Thread* thread_t;
 typedef mk::IpcSpace* ipc_space_t;
 typedef mk::Host* host_t;
+typedef mk::IoMaster* io_master_t;
 
 // A name in the kernel's space denoting a live task (thread) port, else
 // nullptr; the space is the task's. IPC lock held.
@@ -27,6 +29,7 @@ task_t convert_port_to_task(mach_port_t name);
 thread_t convert_port_to_thread(mach_port_t name);
 ipc_space_t convert_port_to_space(mach_port_t name);
 host_t convert_port_to_host(mach_port_t name);
+io_master_t convert_port_to_io_master(mach_port_t name);
 
 namespace mk {
 // Work a kernel-served request left for after the IPC lock is dropped

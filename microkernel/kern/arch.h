@@ -33,6 +33,30 @@ paddr_t virt_to_phys(const void* va);  // only for direct-map and kernel image a
 bool is_kernel_text(uint64_t va);
 bool is_kernel_data_address(uint64_t va);  // a plausible kernel stack/frame address
 
+// I/O ports for user tasks (io_port_grant): a task with grants has a bitmap
+// of kIoBitmapBytes, one bit per port, set = refused (the TSS's format).
+// io_bitmap_activate makes `bitmap` the current one (nullptr: every port
+// refused, the cheap path); its content is copied only when it differs from
+// the loaded one. io_bitmap_forget: the bitmap changed or is being freed.
+// Scheduler lock held (or interrupts off).
+constexpr size_t kIoBitmapBytes = 8192;
+void io_bitmap_activate(const uint8_t* bitmap);
+void io_bitmap_forget(const uint8_t* bitmap);
+
+// Legacy interrupt lines (the PICs' 0..15) for user drivers. A line a
+// driver may take: not the timer's (0) nor the cascade (2). irq_route sends
+// the line's interrupts to handler (called with interrupts off, after the
+// line was masked and acknowledged), or back to nobody (nullptr, masked).
+bool irq_line_assignable(unsigned irq);
+void irq_route(unsigned irq, void (*handler)(unsigned irq));
+void irq_mask(unsigned irq);
+void irq_unmask(unsigned irq);
+
+// Physical memory a task may map as device memory (io_memory_map): within
+// the CPU's physical address width, and no page of it RAM or registers the
+// kernel maps itself (direct map).
+bool phys_is_device_range(paddr_t base, paddr_t end);
+
 // Timer: ticks per second of the periodic clock interrupt.
 uint32_t timer_hz();
 const char* timer_source();

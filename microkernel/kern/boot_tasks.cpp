@@ -82,13 +82,18 @@ uint64_t build_initial_stack(uint8_t* page, uint64_t page_va, const char* const*
 // right, every boot task gets a send right as its TASK_BOOTSTRAP_PORT.
 IpcPort* g_bootstrap_port = nullptr;
 
-kern_return_t give_bootstrap_port(Task* task, size_t index) {
+// Module 0 also gets the only send right the kernel ever hands out to the
+// I/O master port (io.defs); its name goes into the environment as
+// IO_MASTER_PORT=<name>, in *io_master.
+kern_return_t give_bootstrap_port(Task* task, size_t index, mach_port_name_t* io_master) {
   LockGuard guard(g_ipc_lock);
   if (index == 0) {
     mach_port_name_t name;
     kern_return_t kr = mach_port_allocate(task->itk_space, MACH_PORT_RIGHT_RECEIVE, &name);
     if (kr != KERN_SUCCESS) return kr;
     g_bootstrap_port = task->itk_space->lookup(name)->port();
+    *io_master = ipc_port_copyout_send(ipc_io_master_port(), task->itk_space);
+    if (!MACH_PORT_VALID(*io_master)) return KERN_RESOURCE_SHORTAGE;
   }
   task->itk_bootstrap = ipc_port_make_send_kernel(g_bootstrap_port);
   return KERN_SUCCESS;
@@ -127,7 +132,8 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
     LockGuard guard(g_ipc_lock);
     kr = task_create(name, &task);
   }
-  if (kr == KERN_SUCCESS) kr = give_bootstrap_port(task, index);
+  mach_port_name_t io_master = MACH_PORT_NULL;
+  if (kr == KERN_SUCCESS) kr = give_bootstrap_port(task, index, &io_master);
   for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
     kr = load_segment(task, file, image->segments[i]);
 
@@ -144,18 +150,20 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
     __builtin_memset(page, 0, kPageSize);
     uint64_t va = stack_top() - kPageSize;
     // The bootstrap (module 0) learns about the others through its environment.
-    char env_storage[8][256];
-    const char* envp[8];
+    char env_storage[10][256];
+    const char* envp[10];
     size_t envc = 0;
     if (index == 0) {
       snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info.cmdline ? info.cmdline : "");
       envp[envc] = env_storage[envc], ++envc;
       snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info.module_count);
       envp[envc] = env_storage[envc], ++envc;
-      for (size_t k = 1; k < info.module_count && envc < 8; ++k, ++envc) {
+      for (size_t k = 1; k < info.module_count && envc < 9; ++k, ++envc) {
         snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info.modules[k].cmdline);
         envp[envc] = env_storage[envc];
       }
+      snformat(env_storage[envc], 256, "IO_MASTER_PORT=%u", io_master);  // always last, always there
+      envp[envc] = env_storage[envc], ++envc;
     }
     sp = build_initial_stack(page, va, argv, argc, envp, envc);
     kr = sp ? vm_map_write_kernel(task->map, va, page, kPageSize) : KERN_INVALID_ARGUMENT;

@@ -70,6 +70,7 @@ void schedule_locked(uint64_t irq) {
   next->state = ThreadState::kRunning;
   if (next->quantum <= 0) next->quantum = kQuantumTicks;
   p.current = next;
+  arch::io_bitmap_activate(next->task ? next->task->io_bitmap : nullptr);
   arch::context_switch(prev->arch, next->arch, next->task ? next->task->map->pmap : nullptr);
   // prev runs again here, possibly much later and after other switches.
   finish_switch(this_processor());
@@ -84,6 +85,7 @@ void switch_direct(Processor& p, Thread* self, Thread* to, uint64_t irq) {
   to->quantum = self->quantum > 0 ? self->quantum : kQuantumTicks;
   self->quantum = 0;
   p.current = to;
+  arch::io_bitmap_activate(to->task ? to->task->io_bitmap : nullptr);
   arch::context_switch(self->arch, to->arch, to->task ? to->task->map->pmap : nullptr);
   finish_switch(this_processor());
   g_sched_lock.unlock(irq);

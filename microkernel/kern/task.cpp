@@ -46,6 +46,10 @@ void task_release_locked(Task* task) {
   // task_terminate emptied the map under the VM lock; what is left (the
   // map and its page tables) needs no lock to free.
   vm_map_deallocate(task->map);
+  if (task->io_bitmap) {
+    arch::io_bitmap_forget(task->io_bitmap);
+    kfree(task->io_bitmap);
+  }
   g_task_zone.destroy(task);
 }
 

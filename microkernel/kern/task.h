@@ -35,6 +35,10 @@ class Task {
   bool terminated = false;
   int exit_status = 0;
   VmMap* map = nullptr;           // the address space (vm/vm_map.h)
+  // I/O ports granted (io_port_grant): arch::kIoBitmapBytes, a set bit
+  // refuses the port; null: none (the common, cheap case). Written under
+  // the scheduler lock, freed with the task.
+  uint8_t* io_bitmap = nullptr;
 
   // IPC (guarded by the IPC lock).
   IpcSpace* itk_space = nullptr;      // the task's port names

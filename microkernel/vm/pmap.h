@@ -30,12 +30,19 @@ void pmap_destroy(Pmap* pmap);
 // there. KERN_RESOURCE_SHORTAGE when a page table cannot be allocated,
 // KERN_INVALID_ADDRESS when va is not a page-aligned user address.
 kern_return_t pmap_enter(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot);
+// The same with a memory type: kPmapUncached for device registers (x86-64:
+// PCD|PWT). pmap_extract does not report uncached mappings: nothing in the
+// kernel may reach device memory through the direct map (the IPC fast path
+// copies into receivers' pages that way), so they count as absent there.
+enum class PmapAttr : unsigned { kCached = 0, kUncached = 1 };
+kern_return_t pmap_enter_attr(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot, PmapAttr attr);
 // Drop every mapping in [start, end) (page-aligned).
 void pmap_remove(Pmap* pmap, uint64_t start, uint64_t end);
 // Lower the protection of every mapping in [start, end) to at most `prot`
 // (VM_PROT_NONE removes them).
 void pmap_protect(Pmap* pmap, uint64_t start, uint64_t end, vm_prot_t prot);
-// The page behind va and its protection; false when not mapped.
+// The page behind va and its protection; false when not mapped (or mapped
+// uncached, see pmap_enter_attr).
 bool pmap_extract(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot);
 
 // Referenced/modified bits the MMU sets on the mapping of va.

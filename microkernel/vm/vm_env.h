@@ -20,6 +20,9 @@ namespace mk {
 // A free physical page / give one back. KERN_RESOURCE_SHORTAGE when none.
 kern_return_t vm_env_page_grab(paddr_t* out);
 void vm_env_page_release(paddr_t pa);
+// Give back a run of `npages` pages a physical object owned (io_dma_allocate
+// took it from the pool as one contiguous run).
+void vm_env_phys_release(paddr_t pa, uint64_t npages);
 // The page's contents, writable by the kernel.
 void* vm_env_page_address(paddr_t pa);
 // Free pages left (vm_statistics).

@@ -10,6 +10,7 @@ namespace mk {
 
 kern_return_t vm_env_page_grab(paddr_t* out) { return vm_page_grab(out); }
 void vm_env_page_release(paddr_t pa) { vm_page_release(pa); }
+void vm_env_phys_release(paddr_t pa, uint64_t npages) { vm_pages_release_contiguous(pa, npages); }
 void* vm_env_page_address(paddr_t pa) { return arch::phys_to_virt(pa); }
 uint64_t vm_env_free_pages() { return vm_page_free_count(); }
 uint64_t vm_env_total_pages() { return vm_page_total_count(); }

@@ -18,6 +18,21 @@ kern_return_t fault(VmMap* map, uint64_t addr, vm_prot_t access, paddr_t* pa, bo
   // Memory several maps write must only ever be mapped from its own
   // object: a page behind it would go stale in the other maps' MMUs the
   // moment one of them copies it up.
+  // A physical object (device memory, DMA buffers) is its own memory: no
+  // pages to find or copy, the frame is phys_base + offset.
+  if (e->object && e->object->physical) {
+    uint64_t off = e->offset + (va - e->start);
+    if (off >= e->object->size) return KERN_INVALID_ADDRESS;
+    paddr_t frame = e->object->phys_base + off;
+    if (map->pmap && e->protection != VM_PROT_NONE) {
+      kern_return_t kr = pmap_enter_attr(map->pmap, va, frame, e->protection,
+                                         e->object->uncached ? PmapAttr::kUncached : PmapAttr::kCached);
+      if (kr != KERN_SUCCESS) return kr;
+    }
+    if (pa) *pa = frame;
+    g_vm_fault_counts.faults++;
+    return KERN_SUCCESS;
+  }
   own_page = own_page || e->is_shared;
   bool write = (access & VM_PROT_WRITE) != 0 || own_page;
 

@@ -379,7 +379,13 @@ VmMap* vm_map_fork(VmMap* parent, Pmap* child_pmap) {
     if (pe.inheritance == VM_INHERIT_NONE) continue;
     VmMapEntry* ce = entry_alloc();
     if (!ce) goto fail;
-    if (pe.inheritance == VM_INHERIT_SHARE) {
+    if (pe.object && pe.object->physical) {
+      // Device memory and DMA buffers are shared, never copied (vm_object.h).
+      copy_attributes(ce, pe);
+      vm_object_reference(pe.object);
+      ce->needs_copy = false;
+      ce->is_shared = false;
+    } else if (pe.inheritance == VM_INHERIT_SHARE) {
       // Both maps must write the same object: give it one now, and settle a
       // pending copy-on-write first (else each would shadow it separately).
       if (!pe.object) {

@@ -36,6 +36,7 @@ kern_return_t check_range(VmMap* map, uint64_t start, uint64_t end, vm_prot_t ne
   for (; e && at < end; e = vm_map_first_entry_after(map, e->end)) {
     if (e->start > at) return KERN_INVALID_ADDRESS;
     if (need & ~e->protection) return KERN_PROTECTION_FAILURE;
+    if (e->object && e->object->physical) return KERN_PROTECTION_FAILURE;  // never copied (vm_object.h)
     at = e->end;
   }
   return at >= end ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
@@ -52,6 +53,10 @@ kern_return_t vm_map_copy_bytes(VmMap* map, uint64_t addr, void* kernel_buf, uin
   while (len) {
     uint64_t in_page = addr & kPageMask;
     uint64_t n = kPageSize - in_page < len ? kPageSize - in_page : len;
+    // Physical objects may be device memory, which the kernel never
+    // reaches through the direct map.
+    VmMapEntry* e = vm_map_lookup_entry(map, addr);
+    if (e && e->object && e->object->physical) return KERN_PROTECTION_FAILURE;
     paddr_t pa;
     kern_return_t kr = vm_fault(map, addr, to_map ? VM_PROT_WRITE : VM_PROT_READ, &pa);
     if (kr != KERN_SUCCESS) return kr;

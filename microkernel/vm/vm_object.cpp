@@ -12,6 +12,7 @@ namespace {
 
 void free_object(VmObject* object) {
   while (!object->pages.empty()) vm_page_free(&object->pages.front());
+  if (object->physical && object->owns_pages) vm_env_phys_release(object->phys_base, object->size / kPageSize);
   object->~VmObject();
   vm_free(object);
   g_vm_object_counts.objects--;
@@ -25,6 +26,16 @@ VmObject* vm_object_allocate(uint64_t size) {
   auto* object = new (mem) VmObject();
   object->size = page_round_up(size);
   g_vm_object_counts.objects++;
+  return object;
+}
+
+VmObject* vm_object_allocate_physical(paddr_t phys_base, uint64_t size, bool uncached, bool owns_pages) {
+  VmObject* object = vm_object_allocate(size);
+  if (!object) return nullptr;
+  object->physical = true;
+  object->uncached = uncached;
+  object->owns_pages = owns_pages;
+  object->phys_base = phys_base;
   return object;
 }
 

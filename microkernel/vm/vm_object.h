@@ -26,11 +26,20 @@ class VmObject {
   uint64_t shadow_offset = 0;      // where this object's offset 0 falls in shadow
   PageList pages;                  // resident pages
   uint64_t resident_count = 0;
+  // A physical object: [phys_base, phys_base + size) is its memory.
+  bool physical = false;
+  bool uncached = false;     // device memory: mapped with caching off
+  bool owns_pages = false;   // the run came from the page pool: released with the object
+  paddr_t phys_base = 0;
 };
 
 // A new temporary (anonymous, zero-fill) object of `size` bytes with one
 // reference. nullptr when memory is out.
 VmObject* vm_object_allocate(uint64_t size);
+// A physical object over [phys_base, phys_base + size) (page-aligned),
+// one reference. With owns_pages the run is the pool's and goes back to it
+// (vm_env_phys_release) when the last reference goes. nullptr when out.
+VmObject* vm_object_allocate_physical(paddr_t phys_base, uint64_t size, bool uncached, bool owns_pages);
 void vm_object_reference(VmObject* object);
 // Drop a reference; the last frees the pages and drops the reference the
 // object held on its shadow (iteratively: long chains cannot overflow the

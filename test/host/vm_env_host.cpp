@@ -22,6 +22,7 @@ struct Pmap {
     paddr_t pa;
     vm_prot_t prot;
     unsigned bits;  // PmapBits
+    bool uncached = false;
   };
   std::map<uint64_t, Mapping> mappings;  // page-aligned va -> mapping
 };
@@ -37,6 +38,7 @@ constexpr uint64_t kTotalPages = 1ull << 20;
 constexpr uint64_t kUserTop = 0x0000800000000000ull;
 
 std::set<paddr_t> g_pages;  // grabbed, not yet released
+std::map<paddr_t, uint64_t> g_runs;  // grab_run blocks: base -> pages
 uint64_t g_allocations = 0;
 int64_t g_grabs_left = -1;  // < 0: never fail
 
@@ -68,6 +70,14 @@ void vm_env_page_release(paddr_t pa) {
   free(reinterpret_cast<void*>(pa));
 }
 
+// Runs physical objects own come from host_vm::grab_run (one block).
+void vm_env_phys_release(paddr_t pa, uint64_t npages) {
+  auto it = g_runs.find(pa);
+  if (it == g_runs.end() || it->second != npages) fail("release of a run not grabbed:", pa);
+  g_runs.erase(it);
+  free(reinterpret_cast<void*>(pa));
+}
+
 void* vm_env_page_address(paddr_t pa) { return reinterpret_cast<void*>(pa); }
 uint64_t vm_env_free_pages() { return kTotalPages - g_pages.size(); }
 uint64_t vm_env_total_pages() { return kTotalPages; }
@@ -90,14 +100,19 @@ Pmap* pmap_create() { return new Pmap; }
 void pmap_destroy(Pmap* pmap) { delete pmap; }
 
 kern_return_t pmap_enter(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot) {
+  return pmap_enter_attr(pmap, va, pa, prot, PmapAttr::kCached);
+}
+
+kern_return_t pmap_enter_attr(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot, PmapAttr attr) {
   if (!(prot & VM_PROT_ALL)) return KERN_INVALID_ARGUMENT;
   if (!page_aligned(va) || va >= kUserTop) return KERN_INVALID_ADDRESS;
   if (!page_aligned(pa)) return KERN_INVALID_ARGUMENT;
-  auto [it, added] = pmap->mappings.try_emplace(va, Pmap::Mapping{pa, prot & VM_PROT_ALL, 0});
+  bool uncached = attr == PmapAttr::kUncached;
+  auto [it, added] = pmap->mappings.try_emplace(va, Pmap::Mapping{pa, prot & VM_PROT_ALL, 0, uncached});
   if (!added) {
     // The same page entered again keeps what the MMU recorded about it.
     unsigned bits = it->second.pa == pa ? it->second.bits : 0;
-    it->second = Pmap::Mapping{pa, prot & VM_PROT_ALL, bits};
+    it->second = Pmap::Mapping{pa, prot & VM_PROT_ALL, bits, uncached};
   }
   return KERN_SUCCESS;
 }
@@ -120,7 +135,7 @@ void pmap_protect(Pmap* pmap, uint64_t start, uint64_t end, vm_prot_t prot) {
 
 bool pmap_extract(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot) {
   auto it = pmap->mappings.find(page_round_down(va));
-  if (it == pmap->mappings.end()) return false;
+  if (it == pmap->mappings.end() || it->second.uncached) return false;  // as x86-64: see pmap.h
   if (pa) *pa = it->second.pa + (va & kPageMask);
   if (prot) *prot = it->second.prot;
   return true;
@@ -148,6 +163,25 @@ uint64_t pages_in_use() { return g_pages.size(); }
 uint64_t allocations_in_use() { return g_allocations; }
 void fail_page_grabs_after(int64_t n) { g_grabs_left = n; }
 uint64_t pmap_mapping_count(const Pmap* pmap) { return pmap->mappings.size(); }
+
+bool pmap_lookup(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot, bool* uncached) {
+  auto it = pmap->mappings.find(page_round_down(va));
+  if (it == pmap->mappings.end()) return false;
+  *pa = it->second.pa;
+  *prot = it->second.prot;
+  *uncached = it->second.uncached;
+  return true;
+}
+
+paddr_t grab_run(uint64_t npages) {
+  void* p = aligned_alloc(kPageSize, npages * kPageSize);
+  if (!p) abort();
+  memset(p, 0, npages * kPageSize);
+  g_runs[reinterpret_cast<paddr_t>(p)] = npages;
+  return reinterpret_cast<paddr_t>(p);
+}
+
+uint64_t runs_in_use() { return g_runs.size(); }
 
 void pmap_touch(Pmap* pmap, uint64_t va, unsigned bits) {
   auto it = pmap->mappings.find(page_round_down(va));

@@ -22,6 +22,12 @@ uint64_t allocations_in_use();  // vm_alloc blocks not yet freed
 void fail_page_grabs_after(int64_t n);
 // Number of mappings in a pmap (all of them, any protection).
 uint64_t pmap_mapping_count(const Pmap* pmap);
+// Any mapping of va, uncached ones too (pmap_extract skips those).
+bool pmap_lookup(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot, bool* uncached);
+// A zeroed run of npages contiguous "physical" pages for an owning physical
+// object (vm_env_phys_release frees it); runs not yet released.
+paddr_t grab_run(uint64_t npages);
+uint64_t runs_in_use();
 // Pretend the MMU set referenced/modified on va's mapping.
 void pmap_touch(Pmap* pmap, uint64_t va, unsigned bits);
 

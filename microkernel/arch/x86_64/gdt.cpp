@@ -1,12 +1,26 @@
 #include "arch/x86_64/gdt.h"
 
+#include "kern/arch.h"
+
 namespace mk::x86 {
 namespace {
 
 constexpr uint64_t kIstStackSize = 8192;
 alignas(16) uint8_t g_ist_stacks[3][kIstStackSize];
 
-constinit Tss g_tss{};
+// The TSS with an I/O permission bitmap behind it (the CPU reads up to the
+// byte after the bitmap, which must be all ones). iomap_base points at the
+// bitmap for a task with I/O grants, beyond the limit otherwise.
+struct [[gnu::packed]] TssIo {
+  Tss tss;
+  uint8_t iomap[mk::arch::kIoBitmapBytes];
+  uint8_t end;
+};
+constexpr uint16_t kIomapOn = sizeof(Tss);
+constexpr uint16_t kIomapOff = 0xFFFF;  // beyond the limit: every port refused
+alignas(16) constinit TssIo g_tss_io{};
+Tss& g_tss = g_tss_io.tss;
+const uint8_t* g_iomap_loaded = nullptr;  // whose bitmap is in g_tss_io.iomap
 alignas(16) constinit uint64_t g_gdt[7] = {
     0,
     0x00af9a000000ffff,  // kernel code, 64-bit
@@ -25,10 +39,12 @@ struct [[gnu::packed]] DescriptorPointer {
 
 void gdt_init() {
   for (int i = 0; i < 3; ++i) g_tss.ist[i] = reinterpret_cast<uint64_t>(&g_ist_stacks[i][kIstStackSize]);
-  g_tss.iomap_base = sizeof(Tss);  // no I/O bitmap yet: user I/O is refused
+  g_tss.iomap_base = kIomapOff;  // no task with I/O grants yet
+  __builtin_memset(g_tss_io.iomap, 0xFF, sizeof g_tss_io.iomap);
+  g_tss_io.end = 0xFF;
 
-  uint64_t base = reinterpret_cast<uint64_t>(&g_tss);
-  uint64_t limit = sizeof(Tss) - 1;
+  uint64_t base = reinterpret_cast<uint64_t>(&g_tss_io);
+  uint64_t limit = sizeof(TssIo) - 1;
   g_gdt[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (uint64_t(0x89) << 40) |
              (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
   g_gdt[6] = base >> 32;
@@ -53,3 +69,24 @@ void gdt_init() {
 void tss_set_kernel_stack(uint64_t rsp0) { g_tss.rsp[0] = rsp0; }
 
 }  // namespace mk::x86
+
+namespace mk::arch {
+
+void io_bitmap_activate(const uint8_t* bitmap) {
+  using namespace x86;
+  if (!bitmap) {
+    g_tss.iomap_base = kIomapOff;
+    return;
+  }
+  if (bitmap != g_iomap_loaded) {
+    __builtin_memcpy(g_tss_io.iomap, bitmap, kIoBitmapBytes);
+    g_iomap_loaded = bitmap;
+  }
+  g_tss.iomap_base = kIomapOn;
+}
+
+void io_bitmap_forget(const uint8_t* bitmap) {
+  if (x86::g_iomap_loaded == bitmap) x86::g_iomap_loaded = nullptr;
+}
+
+}  // namespace mk::arch

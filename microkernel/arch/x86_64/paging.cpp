@@ -215,6 +215,22 @@ bool is_kernel_text(uint64_t va) {
   return va >= reinterpret_cast<uint64_t>(kernel_text_start) && va < reinterpret_cast<uint64_t>(kernel_text_end);
 }
 
+bool phys_is_device_range(paddr_t base, paddr_t end) {
+  if (end <= base || (base | end) & (kPageSize - 1)) return false;
+  unsigned bits = 36;
+  if (x86::cpuid(0x80000000).eax >= 0x80000008) bits = x86::cpuid(0x80000008).eax & 0xFF;
+  if (bits > 52) bits = 52;
+  if (end > (paddr_t(1) << bits)) return false;
+  // RAM and the kernel's own device registers sit in the direct map.
+  for (paddr_t pa = base; pa < end; pa += kPageSize) {
+    if (pa >= x86::g_direct_map_end && pa >= 0x100000000ull) break;  // nothing mapped above (registers are below 4 GiB)
+    paddr_t got;
+    uint64_t flags;
+    if (x86::translate(x86::g_kernel_root, x86::kDirectMapBase + pa, &got, &flags)) return false;
+  }
+  return true;
+}
+
 bool is_kernel_data_address(uint64_t va) {
   if (va >= reinterpret_cast<uint64_t>(kernel_data_start) && va < reinterpret_cast<uint64_t>(kernel_data_end))
     return true;

@@ -154,12 +154,17 @@ void pmap_destroy(Pmap* pmap) {
 }
 
 kern_return_t pmap_enter(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot) {
+  return pmap_enter_attr(pmap, va, pa, prot, PmapAttr::kCached);
+}
+
+kern_return_t pmap_enter_attr(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t prot, PmapAttr attr) {
   if (!(prot & VM_PROT_ALL)) return KERN_INVALID_ARGUMENT;
   if (!page_aligned(va) || va >= kUserTop) return KERN_INVALID_ADDRESS;
   if (pa & ~kPteAddrMask) return KERN_INVALID_ARGUMENT;  // unaligned or beyond 52 bits
   uint64_t* pte = pte_of(pmap, va, pmap);
   if (!pte) return KERN_RESOURCE_SHORTAGE;
   uint64_t old = *pte, e = pte_for(pa, prot);
+  if (attr == PmapAttr::kUncached) e |= kPteCacheDisable | kPteWriteThrough;
   // Re-entering the same page keeps what the MMU recorded about it.
   if ((old & kPtePresent) && (old & kPteAddrMask) == pa) e |= old & (kPteAccessed | kPteDirty);
   *pte = e;
@@ -195,6 +200,7 @@ bool pmap_extract(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot) {
   paddr_t p;
   uint64_t flags;
   if (va >= kUserTop || !translate(pmap->as.root, va, &p, &flags) || !(flags & kPteUser)) return false;
+  if (flags & kPteCacheDisable) return false;  // device memory: see pmap.h
   if (pa) *pa = p;
   if (prot) {
     vm_prot_t r = VM_PROT_READ;

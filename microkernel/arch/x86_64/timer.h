@@ -12,6 +12,7 @@ void timer_init(TimerChoice choice);
 // replaces them; the PIT fallback unmasks IRQ 0 only.
 void pic_init_masked();
 void pic_unmask(unsigned irq);
+void pic_mask(unsigned irq);
 void pic_eoi(unsigned irq);
 
 }  // namespace mk::x86
