@@ -113,7 +113,9 @@ void finish(const blk::Request& r) {
       if (rpc_vm_allocate(mach_task_self(), &buf, bytes, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
         return blk::reply_error(r.reply, 5300, D_NO_MEMORY);
       memcpy(reinterpret_cast<void*>(buf), g_slots[r.slot].data, bytes);
-      (void)block_read_reply(r.reply, KERN_SUCCESS, buf, mach_msg_type_number_t(bytes));
+      // A client gone meanwhile: the reply is not sent and the region stays here.
+      if (block_read_reply(r.reply, KERN_SUCCESS, buf, mach_msg_type_number_t(bytes)) != MACH_MSG_SUCCESS)
+        (void)vm_deallocate(mach_task_self(), buf, bytes);
       return;
     }
     case blk::Op::kWrite:
