@@ -114,8 +114,11 @@ void finish(const blk::Request& r) {
         return blk::reply_error(r.reply, 5300, D_NO_MEMORY);
       memcpy(reinterpret_cast<void*>(buf), g_slots[r.slot].data, bytes);
       // A client gone meanwhile: the reply is not sent and the region stays here.
-      if (block_read_reply(r.reply, KERN_SUCCESS, buf, mach_msg_type_number_t(bytes)) != MACH_MSG_SUCCESS)
+      kern_return_t kr = block_read_reply(r.reply, KERN_SUCCESS, buf, mach_msg_type_number_t(bytes));
+      if (kr != MACH_MSG_SUCCESS) {
+        printf("virtio-blk: the reader of sector %lu is gone (%#x): answer dropped\n", (unsigned long)r.sector, kr);
         (void)vm_deallocate(mach_task_self(), buf, bytes);
+      }
       return;
     }
     case blk::Op::kWrite:

@@ -565,6 +565,20 @@ CASES = [
                  r'blk-client: device errors reported as D_IO_ERROR, other sectors still served',
                  r'blk-client: done', r'virtio-blk: no clients left', r'kernel: all tasks have ended'),
          forbid=BLK_FORBID),
+    # A client that leaves with its read in flight: the driver drops the
+    # answer and serves the next client.
+    Case(name='blk-virtio-abandon',
+         cmdline='halt_when_idle',
+         disk='blk-abandon.img', disk_size='1M',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 5'),
+                  ('drivers/virtio_blk/virtio_blk.elf', 'virtio_blk.elf 2'),
+                  ('test/user/blk_client.elf', 'blk_client.elf blk abandon'),
+                  ('test/user/blk_client.elf', 'blk_client.elf blk stress 0 5')),
+         expect=(r'virtio-blk: the reader of sector 0 is gone \(0x[0-9a-f]+\): answer dropped',
+                 r'blk-client 0: 5 rounds of 16 sectors written and read back',
+                 r'virtio-blk: no clients left; 11 requests completed',
+                 r'kernel: all tasks have ended'),
+         forbid=BLK_FORBID),
     # ...and a second boot of the same image finds the data there.
     Case(name='blk-virtio-reboot',
          cmdline='halt_when_idle',

@@ -10,6 +10,9 @@
 //   blk_client.elf NAME ioerror  (a device failing sector 100's reads and
 //                                sector 200's writes) D_IO_ERROR for those,
 //                                and the device still works afterwards
+//   blk_client.elf NAME abandon  sends a 256-sector read (block_read's
+//                                request, written out) and ends without
+//                                waiting for the answer
 //   blk_client.elf NAME stress ID ROUNDS
 //                                (several clients at once) ROUNDS times: 16
 //                                sectors of this client's own area written
@@ -131,6 +134,28 @@ void do_ioerror() {
   printf("blk-client: device errors reported as D_IO_ERROR, other sectors still served\n");
 }
 
+void do_abandon() {
+#pragma pack(push, 4)
+  struct {
+    mach_msg_header_t h;
+    uint64_t sector;
+    uint32_t count;
+  } m{};
+#pragma pack(pop)
+  static_assert(sizeof m == 36, "block_read's request: header, sector, count");
+  mach_port_t reply;
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply), KERN_SUCCESS);
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  m.h.msgh_size = sizeof m;
+  m.h.msgh_remote_port = g_dev;
+  m.h.msgh_local_port = reply;
+  m.h.msgh_id = 5300;  // block_read
+  m.sector = 0;
+  m.count = BLOCK_MAX_SECTORS;
+  CHECK_KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+  printf("blk-client: a read sent, leaving without its answer\n");
+}
+
 long number(const char* s) {
   long v = 0;
   for (; s && *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
@@ -153,6 +178,7 @@ int main(int argc, char** argv) {
   if (all || !strcmp(argv[2], "write")) do_write();
   if (all || !strcmp(argv[2], "verify")) do_verify();
   if (!strcmp(argv[2], "ioerror")) do_ioerror();
+  if (!strcmp(argv[2], "abandon")) do_abandon();
   if (!strcmp(argv[2], "stress")) do_stress(number(argc > 3 ? argv[3] : nullptr), number(argc > 4 ? argv[4] : nullptr));
   printf("blk-client: done\n");
   return 0;
