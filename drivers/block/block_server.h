@@ -24,18 +24,34 @@ inline void reply_error(mach_port_t reply, mach_msg_id_t request_id, kern_return
   (void)mach_msg(&r.Head, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0);
 }
 
-// Frees what a request refused before its routine ran (MIG_BAD_ARGUMENTS)
-// still holds: out-of-line regions and port rights.
+// Frees what a request refused before its routine ran (MIG_BAD_ARGUMENTS,
+// MIG_BAD_ID) still holds: out-of-line regions and port rights, for as many
+// descriptors as the message really has room for.
 inline void destroy_request(mach_msg_header_t* req) {
-  if (!(req->msgh_bits & MACH_MSGH_BITS_COMPLEX)) return;
+  if (!(req->msgh_bits & MACH_MSGH_BITS_COMPLEX) || req->msgh_size < sizeof(mach_msg_header_t) + 4) return;
   auto* body = reinterpret_cast<mach_msg_body_t*>(req + 1);
+  mach_msg_size_t room = (req->msgh_size - mach_msg_size_t(sizeof(mach_msg_header_t)) - 4) / 16;
+  mach_msg_size_t n = body->msgh_descriptor_count < room ? body->msgh_descriptor_count : room;
   auto* d = reinterpret_cast<mach_msg_descriptor_t*>(body + 1);
-  for (mach_msg_size_t i = 0; i < body->msgh_descriptor_count && i < 8; ++i, ++d) {
-    if (d->type.type == MACH_MSG_OOL_DESCRIPTOR && d->out_of_line.size)
-      (void)vm_deallocate(mach_task_self(), d->out_of_line.address,
-                          d->out_of_line.size);
-    else if (d->type.type == MACH_MSG_PORT_DESCRIPTOR && MACH_PORT_VALID(d->port.name))
-      (void)mach_port_deallocate(mach_task_self(), d->port.name);
+  for (mach_msg_size_t i = 0; i < n; ++i, ++d) {
+    switch (d->type.type) {
+      case MACH_MSG_PORT_DESCRIPTOR:
+        if (MACH_PORT_VALID(d->port.name)) (void)mach_port_deallocate(mach_task_self(), d->port.name);
+        break;
+      case MACH_MSG_OOL_DESCRIPTOR:
+      case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
+        if (d->out_of_line.size) (void)vm_deallocate(mach_task_self(), d->out_of_line.address, d->out_of_line.size);
+        break;
+      case MACH_MSG_OOL_PORTS_DESCRIPTOR: {
+        auto* names = reinterpret_cast<mach_port_t*>(d->ool_ports.address);
+        for (mach_msg_size_t k = 0; names && k < d->ool_ports.count; ++k)
+          if (MACH_PORT_VALID(names[k])) (void)mach_port_deallocate(mach_task_self(), names[k]);
+        if (d->ool_ports.count)
+          (void)vm_deallocate(mach_task_self(), d->ool_ports.address, d->ool_ports.count * sizeof(mach_port_t));
+        break;
+      }
+      default: break;
+    }
   }
 }
 

@@ -69,6 +69,7 @@ class Case:
 BLK_EXPECT = (r'blk-client: \S+ has \d+ sectors of 512 bytes',
               r'blk-client: wrote and read back sectors 1-8, \d+ and 64-319',
               r'blk-client: bad requests refused \(D_INVALID_SIZE, D_INVALID_RECNUM\)',
+              r'blk-client: malformed requests refused \(MIG_BAD_ID, MIG_BAD_ARGUMENTS\)',
               r'blk-client: flushed')
 BLK_FORBID = (r'FAILED', r'panic', r'terminated', r'polling')
 

@@ -66,6 +66,32 @@ void check_sectors(uint64_t sector, uint32_t count, bool zero) {
   CHECK_KR(vm_deallocate(mach_task_self(), data, size), KERN_SUCCESS);
 }
 
+// A request written out by hand: its reply's RetCode.
+kern_return_t raw_call(mach_msg_id_t id, mach_port_t port = MACH_PORT_NULL) {
+  union {
+    PortMsg pm;  // header, body, one port descriptor, 32 bytes
+    uint8_t raw[128];
+  } m{};
+  mach_port_t reply = mig_get_reply_port();
+  m.pm.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  m.pm.h.msgh_remote_port = g_dev;
+  m.pm.h.msgh_local_port = reply;
+  m.pm.h.msgh_id = id;
+  mach_msg_size_t size = sizeof(mach_msg_header_t) + 12;
+  if (MACH_PORT_VALID(port)) {  // a send right made from port, where no right belongs
+    m.pm.h.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+    m.pm.body.msgh_descriptor_count = 1;
+    m.pm.port.name = port;
+    m.pm.port.disposition = MACH_MSG_TYPE_MAKE_SEND;
+    m.pm.port.type = MACH_MSG_PORT_DESCRIPTOR;
+    size = sizeof(mach_msg_header_t) + 4 + 16 + 8;
+  }
+  CHECK_KR(mach_msg(&m.pm.h, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof m, reply, 0), MACH_MSG_SUCCESS);
+  CHECK(m.pm.h.msgh_id == id + 100);
+  CHECK(m.pm.h.msgh_size == sizeof(mig_reply_error_t));
+  return reinterpret_cast<mig_reply_error_t*>(&m)->RetCode;
+}
+
 void check_errors() {
   vm_offset_t data = 0;
   mach_msg_type_number_t size = 0;
@@ -84,6 +110,23 @@ void check_errors() {
   CHECK_KR(vm_deallocate(mach_task_self(), buf, uint64_t(BLOCK_MAX_SECTORS + 1) * BLOCK_SECTOR_SIZE),
            KERN_SUCCESS);
   printf("blk-client: bad requests refused (D_INVALID_SIZE, D_INVALID_RECNUM)\n");
+  // The rights in refused requests are let go: a no-senders notification
+  // for the port they were made from.
+  mach_port_t port, notify, previous;
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &notify), KERN_SUCCESS);
+  CHECK_KR(raw_call(5304), MIG_BAD_ID);
+  CHECK_KR(raw_call(5301), MIG_BAD_ARGUMENTS);        // block_write without its data
+  CHECK_KR(raw_call(5301, port), MIG_BAD_ARGUMENTS);  // a port right instead
+  CHECK_KR(raw_call(5300, port), MIG_BAD_ARGUMENTS);  // block_read with a descriptor
+  CHECK_KR(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 2, notify, &previous),
+           KERN_SUCCESS);
+  SimpleMsg n{};
+  CHECK_KR(mach_msg(&n.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof n, notify, 2000), MACH_MSG_SUCCESS);
+  CHECK(n.h.msgh_id == MACH_NOTIFY_NO_SENDERS);
+  CHECK_KR(mach_port_destroy(mach_task_self(), port), KERN_SUCCESS);
+  CHECK_KR(mach_port_destroy(mach_task_self(), notify), KERN_SUCCESS);
+  printf("blk-client: malformed requests refused (MIG_BAD_ID, MIG_BAD_ARGUMENTS)\n");
 }
 
 void do_write() {
