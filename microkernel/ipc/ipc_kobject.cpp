@@ -125,6 +125,12 @@ kern_return_t kernel_ool_copy(const void* data, size_t bytes, void** out) {
   return kr;
 }
 
+// Where an answer may go: a live port that is not kernel-served. Kernel
+// ports never wait for answers, and would serve one as a request: the
+// mig_reply_error_t answering id N is 28 bytes of id N + 100, exactly a
+// task_create (3400) request, whose child nobody would then hold.
+bool answerable(IpcPort* reply) { return mk::ipc_port_valid(reply) && reply->kotype == IpcKObjectType::kNone; }
+
 // Answer a request that cannot be served with `code` (a mig_reply_error_t).
 void reply_error(mk::IpcKmsg* request, kern_return_t code) {
   IpcPort* reply = request->reply;
@@ -133,7 +139,10 @@ void reply_error(mk::IpcKmsg* request, kern_return_t code) {
   request->reply = nullptr;
   mk::ipc_kmsg_consume_dest(request);
   mk::ipc_kmsg_destroy(request);
-  if (!mk::ipc_port_valid(reply)) return;
+  if (!answerable(reply)) {
+    mk::ipc_right_release(reply, reply_type);
+    return;
+  }
   mk::IpcKmsg* kmsg = mk::ipc_kmsg_alloc(sizeof(mig_reply_error_t));
   if (!kmsg) {
     mk::ipc_right_release(reply, reply_type);
@@ -448,8 +457,9 @@ void ipc_kobject_server(IpcKmsg* request) {
         return reply_error(request, MIG_BAD_ARGUMENTS);
   }
   // A reply to a kernel port with no reply right of its own is a message
-  // nobody waits for: drop it without answering.
-  bool wants_reply = ipc_port_valid(request->reply);
+  // nobody waits for: drop it without answering. Nor does the kernel answer
+  // its own ports (answerable).
+  bool wants_reply = answerable(request->reply);
   (void)ipc_kmsg_copyout(ks, request);  // a right that gets no name reads DEAD: the stubs refuse it
   mach_msg_header_t* in = request->header();
 

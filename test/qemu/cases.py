@@ -613,4 +613,13 @@ CASES = [
                  r'console: no more clients; 26 bytes in',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
+    # --- robustness (issue 12; docs/robustness.md) ----------------------------
+    # One check per kernel bug the fuzzer found (test/user/fuzz_regress.cpp).
+    Case(name='fuzz-regress',
+         cmdline='halt_when_idle',
+         modules=(('test/user/fuzz_regress.elf', 'fuzz_regress.elf'),),
+         expect=(r'fuzz-regress: PASS: reply-to-kernel-port',
+                 r'fuzz-regress: 1 checks passed',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
 ]
