@@ -593,13 +593,15 @@ CASES = [
          forbid=BLK_FORBID),
     # The serial console driver (drivers/console, docs/drivers.md): a client
     # writes through it (inline, out of line, more than its buffer), then two
-    # lines typed on the serial input come back through it.
+    # lines typed on the serial input come back through it; 1,500 bytes typed
+    # while the client does not read overrun the 1 KiB input buffer.
     Case(name='console-echo',
          cmdline='halt_when_idle',
          modules=(('test/user/ipc.elf', 'ipc.elf ns 3'),
                   ('drivers/console/console.elf', 'console.elf'),
-                  ('test/user/console_client.elf', 'console_client.elf 2')),
-         serial_input=((r'console-client: ready for input', b'hello machina\rsecond line\r'),),
+                  ('test/user/console_client.elf', 'console_client.elf 2 1500')),
+         serial_input=((r'console-client: ready for input', b'hello machina\rsecond line\r'),
+                       (r'console-client: not reading now', b'0123456789' * 150)),
          expect=(r'console: 16550 at 0x3f8, irq 4, serving chardev as "console"',
                  r'console-client: hello through the console driver',
                  r'console-client: out-of-line write through the driver',
@@ -610,7 +612,8 @@ CASES = [
                  r'console: got second line\n',
                  r'console-client: line 2, 11 bytes, written back',
                  r'console-client: status: 26 bytes in, \d+ out, [1-9]\d* interrupts, 0 waiting',
-                 r'console: no more clients; 26 bytes in',
+                 r'console-client: 1500 bytes typed while not reading: 1024 kept \(the oldest\), 476 dropped',
+                 r'console: no more clients; 1050 bytes in',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
     # --- robustness (issue 12; docs/robustness.md) ----------------------------

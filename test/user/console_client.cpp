@@ -4,7 +4,9 @@
 // back as "console: got <line>". Case console-echo (test/qemu/cases.py)
 // types the lines once "console-client: ready for input" appears.
 //
-// Usage: console_client.elf [lines]   (lines to read back; default 2)
+// Usage: console_client.elf [LINES [FLOOD]]: LINES lines to read back
+// (default 2), then, with FLOOD, that many bytes typed while it does not
+// read (an input overrun).
 #include <chardev.h>
 
 #include "ipc_util.h"
@@ -49,14 +51,17 @@ uint32_t read_line(char* line, uint32_t cap) {
   }
 }
 
+long number(const char* s) {
+  long v = 0;
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  long lines = 2;
-  if (argc > 1) {
-    lines = 0;
-    for (const char* p = argv[1]; *p; ++p) lines = lines * 10 + (*p - '0');
-  }
+  long lines = argc > 1 ? number(argv[1]) : 2;
+  long flood = argc > 2 ? number(argv[2]) : 0;
   g_dev = ns_lookup("console");
 
   write_str("console-client: hello through the console driver\n");
@@ -113,6 +118,33 @@ int main(int argc, char** argv) {
   printf("console-client: status: %lu bytes in, %lu out, %lu interrupts, %lu waiting\n",
          (unsigned long)st.rx_bytes, (unsigned long)st.tx_bytes, (unsigned long)st.interrupts,
          (unsigned long)st.waiting);
+
+  // Overrun: while we do not read, the driver keeps what its 1 KiB input
+  // buffer holds (the oldest bytes) and counts the rest as dropped. The
+  // runner types `flood` bytes of "0123456789..." after the next line.
+  if (flood > 0) {
+    uint64_t before = st.rx_bytes;
+    printf("console-client: not reading now\n");
+    mach_port_t sleeper;
+    CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &sleeper), KERN_SUCCESS);
+    for (int tries = 0; st.rx_bytes + st.rx_dropped < before + uint64_t(flood); ++tries) {
+      CHECK(tries < 3000);  // 30 s
+      mach_msg_header_t h{};
+      CHECK_KR(mach_msg(&h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof h, sleeper, 10), MACH_RCV_TIMED_OUT);
+      CHECK_KR(char_get_status(g_dev, &st), KERN_SUCCESS);
+    }
+    uint32_t kept = 0;
+    for (;;) {
+      got = CHARDEV_INLINE_MAX;
+      CHECK_KR(char_read(g_dev, CHARDEV_READ_NOWAIT, g_pending, &got), KERN_SUCCESS);
+      if (got == 0) break;
+      for (uint32_t i = 0; i < got; ++i) CHECK(g_pending[i] == char('0' + (kept + i) % 10));
+      kept += got;
+    }
+    CHECK(kept == 1024 && st.rx_dropped == uint64_t(flood) - kept);
+    printf("console-client: %ld bytes typed while not reading: %u kept (the oldest), %lu dropped\n", flood, kept,
+           (unsigned long)st.rx_dropped);
+  }
   printf("console-client: done\n");
   return 0;
 }
