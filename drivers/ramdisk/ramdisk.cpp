@@ -2,9 +2,13 @@
 // at a time (everything completes at once). Registers its device port with
 // the name server as "ramdisk"; ends when no client holds a send right to it
 // any more (a no-senders notification).
-//   ramdisk.elf [SECTORS [N]]   (default 4096: 2 MiB); registers N times (the
+//   ramdisk.elf [SECTORS [N [crashable]]]
+//                               (default 4096: 2 MiB); registers N times (the
 //                               test name server hands each registration to
-//                               one client; default 1)
+//                               one client; default 1). crashable: a message
+//                               with id RAMDISK_CRASH_ID makes it dereference
+//                               null, for the supervisor's test (a driver
+//                               killed on purpose; docs/drivers.md)
 #include <block_server.h>
 #include <request_queue.h>
 
@@ -13,6 +17,8 @@
 const char* g_role = "ramdisk";
 
 namespace {
+
+constexpr mach_msg_id_t RAMDISK_CRASH_ID = 5390;  // test only, outside block.defs' ids
 
 uint8_t* g_disk = nullptr;
 uint64_t g_sectors = 0;
@@ -65,6 +71,7 @@ int main(int argc, char** argv) {
   g_disk = reinterpret_cast<uint8_t*>(base);
   mach_port_t port;
   CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+  bool crashable = argc > 3 && !strcmp(argv[3], "crashable");
   for (uint64_t i = parse(argc > 2 ? argv[2] : nullptr, 1); i > 0; --i) ns_register("ramdisk", port, MACH_MSG_TYPE_MAKE_SEND);
   mach_port_t previous;
   CHECK_KR(mach_port_request_notification(mach_task_self(), port, MACH_NOTIFY_NO_SENDERS, 1, port, &previous),
@@ -78,6 +85,11 @@ int main(int argc, char** argv) {
   for (;;) {
     CHECK_KR(mach_msg(req, MACH_RCV_MSG, 0, sizeof in, port, 0), MACH_MSG_SUCCESS);
     if (req->msgh_id == MACH_NOTIFY_NO_SENDERS) break;
+    if (crashable && req->msgh_id == RAMDISK_CRASH_ID) {
+      printf("ramdisk: crashing on purpose after %lu requests\n", served);
+      volatile uintptr_t zero = 0;  // a real null dereference (a #PF), not a trap the compiler puts in
+      *reinterpret_cast<volatile int*>(zero) = 1;
+    }
     (void)blk::serve_one(req, rep);
     ++served;
   }

@@ -82,11 +82,15 @@ uint64_t build_initial_stack(uint8_t* page, uint64_t page_va, const char* const*
 // right, every boot task gets a send right as its TASK_BOOTSTRAP_PORT.
 IpcPort* g_bootstrap_port = nullptr;
 
+// The module table, saved at boot for io_module_start: the module images
+// and the boot information holding their command lines stay reserved.
+constinit BootModule g_modules[kMaxModules] = {};
+constinit size_t g_module_count = 0;
+
 // Module 0 also gets the only send right the kernel ever hands out to the
 // I/O master port (io.defs); its name goes into the environment as
-// IO_MASTER_PORT=<name>, in *io_master.
+// IO_MASTER_PORT=<name>, in *io_master. IPC lock held.
 kern_return_t give_bootstrap_port(Task* task, size_t index, mach_port_name_t* io_master) {
-  LockGuard guard(g_ipc_lock);
   if (index == 0) {
     mach_port_name_t name;
     kern_return_t kr = mach_port_allocate(task->itk_space, MACH_PORT_RIGHT_RECEIVE, &name);
@@ -99,8 +103,13 @@ kern_return_t give_bootstrap_port(Task* task, size_t index, mach_port_name_t* io
   return KERN_SUCCESS;
 }
 
-kern_return_t start_module(const BootInfo& info, size_t index) {
-  const BootModule& m = info.modules[index];
+// Start module `index` (of g_modules) as a new task, in *started. `info`
+// (at boot only) gives module 0 its environment. IPC lock held (task
+// creation needs it; the VM lock, next in the lock order, is taken inside).
+// A failure after the task was made leaves it, without threads, in *failed:
+// the caller ends it once the IPC lock is dropped (task_terminate takes it).
+kern_return_t start_module_locked(const BootInfo* info, size_t index, Task** started, Task** failed) {
+  const BootModule& m = g_modules[index];
   const uint8_t* file = static_cast<const uint8_t*>(arch::phys_to_virt(m.start));
   size_t size = m.end - m.start;
 
@@ -128,10 +137,7 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
   }
 
   Task* task = nullptr;
-  {
-    LockGuard guard(g_ipc_lock);
-    kr = task_create(name, &task);
-  }
+  kr = task_create(name, &task);
   mach_port_name_t io_master = MACH_PORT_NULL;
   if (kr == KERN_SUCCESS) kr = give_bootstrap_port(task, index, &io_master);
   for (size_t i = 0; kr == KERN_SUCCESS && i < image->segment_count; ++i)
@@ -153,13 +159,13 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
     char env_storage[10][256];
     const char* envp[10];
     size_t envc = 0;
-    if (index == 0) {
-      snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info.cmdline ? info.cmdline : "");
+    if (index == 0 && info) {
+      snformat(env_storage[envc], 256, "KERNEL_CMDLINE=%s", info->cmdline ? info->cmdline : "");
       envp[envc] = env_storage[envc], ++envc;
-      snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info.module_count);
+      snformat(env_storage[envc], 256, "BOOT_MODULES=%zu", info->module_count);
       envp[envc] = env_storage[envc], ++envc;
-      for (size_t k = 1; k < info.module_count && envc < 9; ++k, ++envc) {
-        snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info.modules[k].cmdline);
+      for (size_t k = 1; k < info->module_count && envc < 9; ++k, ++envc) {
+        snformat(env_storage[envc], 256, "BOOT_MODULE_%zu=%s", k, info->modules[k].cmdline);
         envp[envc] = env_storage[envc];
       }
       snformat(env_storage[envc], 256, "IO_MASTER_PORT=%u", io_master);  // always last, always there
@@ -169,15 +175,13 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
     kr = sp ? vm_map_write_kernel(task->map, va, page, kPageSize) : KERN_INVALID_ARGUMENT;
   }
   if (page) kfree(page);
-  if (kr == KERN_SUCCESS) {
-    LockGuard guard(g_ipc_lock);
-    kr = thread_create_user(task, image->entry, sp, nullptr);
-  }
+  if (kr == KERN_SUCCESS) kr = thread_create_user(task, image->entry, sp, nullptr);
   if (kr != KERN_SUCCESS) {
     kprintf("boot: module %zu (%s) could not be started: %s\n", index, name, kern_return_name(kr));
-    if (task) task_terminate(task, 1, "terminated: start-up failed");
+    *failed = task;
   } else {
     kprintf("boot: task %lu (%s) started from module %zu, entry %#lx\n", task->id, task->name, index, image->entry);
+    *started = task;
   }
   kfree(image);
   kfree(cmd);
@@ -187,10 +191,25 @@ kern_return_t start_module(const BootInfo& info, size_t index) {
 }  // namespace
 
 size_t start_boot_tasks(const BootInfo& info) {
+  g_module_count = info.module_count < kMaxModules ? info.module_count : kMaxModules;
+  for (size_t i = 0; i < g_module_count; ++i) g_modules[i] = info.modules[i];
   size_t started = 0;
-  for (size_t i = 0; i < info.module_count; ++i)
-    if (start_module(info, i) == KERN_SUCCESS) ++started;
+  for (size_t i = 0; i < g_module_count; ++i) {
+    Task *task = nullptr, *failed = nullptr;
+    kern_return_t kr;
+    {
+      LockGuard guard(g_ipc_lock);
+      kr = start_module_locked(&info, i, &task, &failed);
+    }
+    if (kr == KERN_SUCCESS) ++started;
+    if (failed) task_terminate(failed, 1, "terminated: start-up failed");
+  }
   return started;
+}
+
+kern_return_t restart_boot_module(size_t index, Task** task, Task** failed) {
+  if (index == 0 || index >= g_module_count) return KERN_INVALID_ARGUMENT;
+  return start_module_locked(nullptr, index, task, failed);
 }
 
 }  // namespace mk

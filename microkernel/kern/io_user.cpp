@@ -28,6 +28,7 @@
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_right.h"
 #include "kern/arch.h"
+#include "kern/boot_tasks.h"
 #include "kern/kalloc.h"
 #include "kern/sched.h"
 #include "kern/spinlock.h"
@@ -246,5 +247,24 @@ kern_return_t io_dma_allocate(io_master_t master, task_t task, uint64_t size, vm
   if (kr != KERN_SUCCESS) return kr;
   *address = addr;
   *phys = pa;
+  return KERN_SUCCESS;
+}
+
+// Called with the IPC lock held, which task creation needs; ending a task
+// takes it, so a half-made task is ended after the send
+// (ipc_kobject_deferred, as task_terminate's routine does).
+kern_return_t io_module_start(io_master_t master, uint32_t index, task_t* task) {
+  if (!master) return KERN_INVALID_CAPABILITY;
+  mk::Task *started = nullptr, *failed = nullptr;
+  kern_return_t kr = mk::restart_boot_module(index, &started, &failed);
+  if (failed) {
+    mk::Thread* self = mk::current_thread();
+    if (!self->ipc_terminate) {  // one request per send: always free
+      mk::task_reference(failed);
+      self->ipc_terminate = failed;
+    }
+  }
+  if (kr != KERN_SUCCESS) return kr;
+  *task = started;
   return KERN_SUCCESS;
 }

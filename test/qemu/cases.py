@@ -465,6 +465,27 @@ CASES = [
                   ('test/user/blk_client.elf', 'blk_client.elf ramdisk stress 1 20')),
          expect=(r'ramdisk: no clients left after 82 requests', r'kernel: all tasks have ended'),
          forbid=BLK_FORBID),
+    # The supervisor (docs/drivers.md): the name server keeps "ramdisk",
+    # the client kills the driver on purpose (a null dereference on a test
+    # request), sees the dead name, and the restarted module serves its next
+    # request.
+    Case(name='blk-ramdisk-restart',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 4 supervise=ramdisk:1'),
+                  ('drivers/ramdisk/ramdisk.elf', 'ramdisk.elf 1024 1 crashable'),
+                  ('test/user/blk_client.elf', 'blk_client.elf ramdisk restart')),
+         expect=(r'ns: "ramdisk" registered, supervised \(module 1\)',
+                 r'ramdisk: crashing on purpose after \d+ requests',
+                 # the client's line and the supervisor's come in either order
+                 r'(?s)task \d+ \(ramdisk\.elf\) terminated: #PF'
+                 r'(?=.*blk-client: ramdisk died; a request to it: MACH_SEND_INVALID_DEST)',
+                 r'ns: ramdisk died, restarting module 1',
+                 r'boot: task \d+ \(ramdisk\.elf\) started from module 1',
+                 r'ns: module 1 started again',
+                 r'ns: "ramdisk" registered, supervised \(module 1\)',
+                 r'supervise: PASS: ramdisk restarted, the next request after reconnecting succeeded',
+                 r'ramdisk: no clients left after \d+ requests', r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'polling', r'terminated: (?!#PF)')),
     # Device mechanisms (io.defs, docs/drivers.md). io.elf holder N is
     # module 0: the only task the kernel gives the I/O master port; it hands
     # copies to N lookups of "io-master".

@@ -17,6 +17,10 @@
 //                                (several clients at once) ROUNDS times: 16
 //                                sectors of this client's own area written
 //                                with a pattern of the round, read back
+//   blk_client.elf NAME restart  (a crashable RAM disk, supervised by the
+//                                name server) writes and reads, kills the
+//                                driver on purpose, sees the dead name, looks
+//                                NAME up again and is served by the new one
 #include <block.h>
 #include <vm_rpc.h>
 
@@ -199,6 +203,39 @@ void do_abandon() {
   printf("blk-client: a read sent, leaving without its answer\n");
 }
 
+// The supervisor (docs/drivers.md): the driver dies, the client's right
+// becomes a dead name, a new lookup gives the restarted driver's port.
+void do_restart(const char* name) {
+  write_pattern(1, 8);
+  check_sectors(1, 8, false);
+  mach_port_t notify, previous;
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &notify), KERN_SUCCESS);
+  CHECK_KR(mach_port_request_notification(mach_task_self(), g_dev, MACH_NOTIFY_DEAD_NAME, 0, notify, &previous),
+           KERN_SUCCESS);
+  SimpleMsg m{};
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  m.h.msgh_remote_port = g_dev;
+  m.h.msgh_id = 5390;  // the crashable RAM disk's RAMDISK_CRASH_ID
+  CHECK_KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+  union {
+    mach_dead_name_notification_t dn;
+    uint8_t raw[128];
+  } n{};
+  CHECK_KR(mach_msg(&n.dn.not_header, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof n, notify, 5000), MACH_MSG_SUCCESS);
+  CHECK(n.dn.not_header.msgh_id == MACH_NOTIFY_DEAD_NAME && n.dn.not_port == g_dev);
+  uint32_t sector_size = 0;
+  CHECK_KR(block_get_info(g_dev, &sector_size, &g_sectors), MACH_SEND_INVALID_DEST);
+  printf("blk-client: %s died; a request to it: MACH_SEND_INVALID_DEST\n", name);
+  CHECK_KR(mach_port_destroy(mach_task_self(), g_dev), KERN_SUCCESS);
+  CHECK_KR(mach_port_destroy(mach_task_self(), notify), KERN_SUCCESS);
+  g_dev = ns_lookup(name);  // waits for the new instance's registration
+  CHECK_KR(block_get_info(g_dev, &sector_size, &g_sectors), KERN_SUCCESS);
+  check_sectors(1, 8, true);  // a new RAM disk: what was written went with the old one
+  write_pattern(1, 8);
+  check_sectors(1, 8, false);
+  printf("supervise: PASS: %s restarted, the next request after reconnecting succeeded\n", name);
+}
+
 long number(const char* s) {
   long v = 0;
   for (; s && *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
@@ -222,6 +259,7 @@ int main(int argc, char** argv) {
   if (all || !strcmp(argv[2], "verify")) do_verify();
   if (!strcmp(argv[2], "ioerror")) do_ioerror();
   if (!strcmp(argv[2], "abandon")) do_abandon();
+  if (!strcmp(argv[2], "restart")) do_restart(argv[1]);
   if (!strcmp(argv[2], "stress")) do_stress(number(argc > 3 ? argv[3] : nullptr), number(argc > 4 ? argv[4] : nullptr));
   printf("blk-client: done\n");
   return 0;

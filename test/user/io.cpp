@@ -97,6 +97,10 @@ int role_ports() {
   CHECK_KR(rpc_io_port_grant(master, self, 0xFFFF, 2), KERN_INVALID_ARGUMENT);
   CHECK_KR(rpc_io_port_grant(master, self, 0x10000, 1), KERN_INVALID_ARGUMENT);
   CHECK_KR(rpc_io_port_grant(master, master, 0x80, 1), KERN_INVALID_ARGUMENT);  // not a task port
+  mach_port_t started = MACH_PORT_NULL;  // io_module_start: not the bootstrap, nor a module beyond the last
+  CHECK_KR(rpc_io_module_start(master, 0, &started), KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_io_module_start(master, 2, &started), KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_io_module_start(master, 0xffffffffu, &started), KERN_INVALID_ARGUMENT);
   CHECK_KR(rpc_io_port_grant(master, self, 0x70, 2), KERN_SUCCESS);
   CHECK_KR(rpc_io_port_grant(master, self, 0x80, 1), KERN_SUCCESS);
   outb(0x80, 0x42);  // the POST port: harmless
@@ -129,6 +133,8 @@ int role_refused() {
          m, a);
   CHECK(g == KERN_INVALID_CAPABILITY && i == KERN_INVALID_CAPABILITY && k == KERN_INVALID_CAPABILITY &&
         d == KERN_INVALID_CAPABILITY && m == KERN_INVALID_CAPABILITY && a == KERN_INVALID_CAPABILITY);
+  mach_port_t started = MACH_PORT_NULL;
+  CHECK_KR(rpc_io_module_start(self, 1, &started), KERN_INVALID_CAPABILITY);
   // The right offered to attach went back with the refused request.
   mach_port_urefs_t refs = 9;
   CHECK_KR(mach_port_get_refs(self, p, MACH_PORT_RIGHT_SEND, &refs), KERN_SUCCESS);

@@ -3,6 +3,7 @@
 // dead-name and no-senders notifications, a port set, and a battery of
 // malformed messages with leak counts.
 #include "ipc_util.h"
+#include "ns_supervise.h"
 
 const char* g_role = "ipc";
 
@@ -15,11 +16,14 @@ long arg_num(int argc, char** argv, int i, long dflt) {
   return v;
 }
 
-// ns N: serve N requests on the bootstrap port, then exit. A lookup for a
-// name not registered yet waits for its registration. When the kernel gave
-// this task the I/O master port (IO_MASTER_PORT=<name> in the environment),
-// every lookup of "io-master" gets a copy of it at once (drivers' tests).
-int role_ns(long n, mach_port_t io_master) {
+// ns N [supervise=NAME:INDEX,...]: serve N requests on the bootstrap port,
+// then exit. A lookup for a name not registered yet waits for its
+// registration. When the kernel gave this task the I/O master port
+// (IO_MASTER_PORT=<name> in the environment), every lookup of "io-master"
+// gets a copy of it at once (drivers' tests), and supervised names are kept
+// and their modules started again when they die (ns_supervise.h; the
+// notifications do not count as requests).
+int role_ns(long n, mach_port_t io_master, ns::Supervised* sup, int nsup) {
   struct Entry {
     char name[32];
     mach_port_t port;      // registered right (send), or pending reply (send-once)
@@ -29,10 +33,16 @@ int role_ns(long n, mach_port_t io_master) {
   mach_port_t bp = bootstrap_port();
   union {
     PortMsg pm;
+    mach_dead_name_notification_t dn;
     uint8_t raw[256];
   } buf;
-  for (long served = 0; served < n; ++served) {
+  for (long served = 0; served < n;) {
     CHECK_KR(mach_msg(&buf.pm.h, MACH_RCV_MSG, 0, sizeof buf, bp, 0), MACH_MSG_SUCCESS);
+    if (buf.pm.h.msgh_id == MACH_NOTIFY_DEAD_NAME && nsup) {
+      ns::died(sup, nsup, buf.dn.not_port, io_master);
+      continue;
+    }
+    ++served;
     char name[32] = {};
     mach_port_t right = MACH_PORT_NULL;
     bool lookup = buf.pm.h.msgh_id == kNsLookup;
@@ -45,16 +55,23 @@ int role_ns(long n, mach_port_t io_master) {
       right = buf.pm.port.name;
     }
     if (lookup && MACH_PORT_VALID(io_master) && strcmp(name, "io-master") == 0) {
-      PortMsg r{};
-      r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0) | MACH_MSGH_BITS_COMPLEX;
-      r.h.msgh_remote_port = right;
-      r.h.msgh_id = kNsLookup + 100;
-      r.body.msgh_descriptor_count = 1;
-      r.port.name = io_master;
-      r.port.disposition = MACH_MSG_TYPE_COPY_SEND;
-      r.port.type = MACH_MSG_PORT_DESCRIPTOR;
-      CHECK_KR(mach_msg(&r.h, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+      ns::answer(right, io_master, MACH_MSG_TYPE_COPY_SEND);
       continue;
+    }
+    if (ns::Supervised* s = ns::find(sup, nsup, name)) {
+      if (lookup && MACH_PORT_VALID(s->port)) {
+        ns::answer(right, s->port, MACH_MSG_TYPE_COPY_SEND);
+        continue;
+      }
+      if (!lookup) {
+        if (ns::registered(*s, right, bp))
+          for (int i = 0; i < used; ++i)  // the lookups that waited
+            if (table[i].port != MACH_PORT_NULL && table[i].pending_lookup && !strcmp(table[i].name, name)) {
+              ns::answer(table[i].port, s->port, MACH_MSG_TYPE_COPY_SEND);
+              table[i].port = MACH_PORT_NULL;
+            }
+        continue;
+      }
     }
     // A matching entry of the other kind completes a pair.
     int match = -1;
@@ -74,15 +91,7 @@ int role_ns(long n, mach_port_t io_master) {
     mach_port_t reply = lookup ? right : table[match].port;
     mach_port_t given = lookup ? table[match].port : right;
     table[match].port = MACH_PORT_NULL;
-    PortMsg r{};
-    r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0) | MACH_MSGH_BITS_COMPLEX;
-    r.h.msgh_remote_port = reply;
-    r.h.msgh_id = kNsLookup + 100;
-    r.body.msgh_descriptor_count = 1;
-    r.port.name = given;
-    r.port.disposition = MACH_MSG_TYPE_MOVE_SEND;  // handed out once: the server keeps nothing
-    r.port.type = MACH_MSG_PORT_DESCRIPTOR;
-    CHECK_KR(mach_msg(&r.h, MACH_SEND_MSG, sizeof r, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+    ns::answer(reply, given, MACH_MSG_TYPE_MOVE_SEND);  // handed out once: the server keeps nothing
   }
   printf("ns: served %ld requests\n", n);
   return 0;
@@ -462,7 +471,13 @@ int main(int argc, char** argv, char** envp) {
     for (char** e = envp; e && *e; ++e)
       if (!strncmp(*e, "IO_MASTER_PORT=", 15))
         for (const char* p = *e + 15; *p >= '0' && *p <= '9'; ++p) io_master = io_master * 10 + mach_port_t(*p - '0');
-    return role_ns(arg_num(argc, argv, 2, 0), io_master);
+    ns::Supervised sup[ns::kMaxSupervised];
+    int nsup = argc > 3 ? ns::parse_supervise(argv[3], sup) : 0;
+    if (nsup && !MACH_PORT_VALID(io_master)) {
+      printf("ns: FAILED: supervise= needs the I/O master port\n");
+      return 1;
+    }
+    return role_ns(arg_num(argc, argv, 2, 0), io_master, sup, nsup);
   }
   if (!strcmp(r, "echo-server")) return role_echo_server(argv[2], arg_num(argc, argv, 3, 1));
   if (!strcmp(r, "echo-client"))
