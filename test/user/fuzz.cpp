@@ -254,7 +254,9 @@ void take_baseline() {
 
 // ------------------------------------------------------------ fixture and reset
 
-void fixture_create() {
+// The state every epoch starts from; half the epochs (chosen by the seed)
+// also start with a partner.
+void fixture_create(uint64_t epoch) {
   g.fixture_n = 0;
   auto name = [](unsigned i) { return mach_port_name_t(MACH_PORT_MAKE(0x100u + i, 0u)); };
   for (unsigned i = 0; i < 4; ++i)
@@ -275,6 +277,9 @@ void fixture_create() {
     if (mach_port_extract_right(g.task, name(i), MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t) == KERN_SUCCESS)
       g.fixture[g.fixture_n++] = so;
   }
+  Rng r{splitmix64(g.seed ^ splitmix64(~epoch))};
+  if (!r.s) r.s = 1;
+  if (r.pct(50)) (void)partner_start(r);
 }
 
 // Back to the baseline: end victims, restore special ports, destroy every
@@ -339,6 +344,7 @@ bool reset_and_check(uint64_t first, uint64_t last) {
     if (addr < a) break;
   }
   g.pool_n = g.regions_n = g.victims_n = 0;
+  g.partner_task = g.partner_port = MACH_PORT_NULL;
 
   // Level 1.
   bool ok = true;
@@ -402,7 +408,7 @@ void run_one(uint64_t it, bool quiet) {
   g.desc[0] = 0;
   g.last = 0;
   // Weights: messages and kernel requests dominate.
-  static const unsigned kWeights[kOpCount] = {26, 22, 10, 16, 14, 10, 2};
+  static const unsigned kWeights[kOpCount] = {26, 21, 9, 16, 14, 10, 4};
   unsigned pick = unsigned(r.below(100)), acc = 0;
   Op op = kOpMsg;
   for (unsigned i = 0; i < kOpCount; ++i) {
@@ -428,8 +434,12 @@ void run_one(uint64_t it, bool quiet) {
   ++g.op_count[op];
   ++g.iterations_done;
   if (show) printf("fuzz: it %lu done: %s -> %#x\n", (unsigned long)it, g.desc, unsigned(g.last));
-  if (!quiet && (it + 1) % g.progress == 0)
-    printf("fuzz: progress it %lu (%s: %s)\n", (unsigned long)it, kOpNames[op], g.desc);
+  if (!quiet && (it + 1) % g.progress == 0) {
+    mach_task_basic b{};
+    (void)task_info_self(&b);
+    printf("fuzz: progress it %lu at %lu ms (%s: %s)\n", (unsigned long)it,
+           (unsigned long)(b.ticks_per_second ? b.ticks * 1000 / b.ticks_per_second : 0), kOpNames[op], g.desc);
+  }
 }
 
 bool selected(uint64_t it) {
@@ -454,6 +464,21 @@ struct Shared {
 };
 Shared* g_shared;
 
+// Write every page of every writable region once (the same byte back), so
+// the fuzz task's reads of inherited memory never fill pages into objects
+// the parent keeps.
+void touch_writable() {
+  Region rs[kBaseMax + 1];
+  unsigned n = read_regions(rs, kBaseMax, 0, ~0ull);
+  for (unsigned i = 0; i < n && i <= kBaseMax; ++i) {
+    if (!(rs[i].prot & VM_PROT_WRITE)) continue;
+    for (uint64_t a = rs[i].start; a < rs[i].end; a += kPage) {
+      auto* p = reinterpret_cast<volatile uint8_t*>(a);
+      *p = *p;
+    }
+  }
+}
+
 // ------------------------------------------------------------ the fuzz task
 
 [[noreturn]] void fuzz_task(uint64_t) {
@@ -463,6 +488,18 @@ Shared* g_shared;
   g.host = mach_host_self();
   g.reply = mach_reply_port();
   g.mig = mig_get_reply_port();
+  // Our own copies of every writable page now: later writes never need a
+  // page, so running the machine out of memory (vm_wire, vm_copy, large
+  // out-of-line copies) cannot end the fuzzer.
+  touch_writable();
+  // Forks (victims, the partner) inherit none of our writable memory: its
+  // pages stay ours alone, and a write to them never needs a copy.
+  {
+    Region rs[kBaseMax + 1];
+    unsigned n = read_regions(rs, kBaseMax, 0, ~0ull);
+    for (unsigned i = 0; i < n && i < kBaseMax; ++i)
+      if (rs[i].prot & VM_PROT_WRITE) (void)rpc_vm_inherit(g.task, rs[i].start, rs[i].end - rs[i].start, VM_INHERIT_NONE);
+  }
   take_baseline();
   printf("fuzz: seed %#lx, iterations %lu..%lu, epoch %lu; baseline: %u regions, %u names, ports %lu, "
          "kmsgs %lu, wired %lu\n",
@@ -476,12 +513,12 @@ Shared* g_shared;
   if (g.replay && start < g.from)
     printf("fuzz: replay: iterations %lu..%lu run first (the start of the epoch), quietly\n",
            (unsigned long)start, (unsigned long)(g.from - 1));
-  fixture_create();
+  fixture_create(start / g.epoch);
   uint64_t epoch_first = start;
   for (uint64_t it = start; it < end; ++it) {
     if (it != start && it % g.epoch == 0) {
       (void)reset_and_check(epoch_first, it - 1);
-      fixture_create();
+      fixture_create(it / g.epoch);
       epoch_first = it;
     }
     if (!selected(it)) continue;
@@ -518,21 +555,6 @@ Shared* g_shared;
 // ------------------------------------------------------------ the parent
 
 alignas(16) uint8_t g_fuzz_stack[64 * 1024];
-
-// Write every page of every writable region once (the same byte back), so
-// the fuzz task's reads of inherited memory never fill pages into objects
-// the parent keeps.
-void touch_writable() {
-  Region rs[kBaseMax + 1];
-  unsigned n = read_regions(rs, kBaseMax, 0, ~0ull);
-  for (unsigned i = 0; i < n && i <= kBaseMax; ++i) {
-    if (!(rs[i].prot & VM_PROT_WRITE)) continue;
-    for (uint64_t a = rs[i].start; a < rs[i].end; a += kPage) {
-      auto* p = reinterpret_cast<volatile uint8_t*>(a);
-      *p = *p;
-    }
-  }
-}
 
 struct Counters {
   mach_ipc_statistics ipc;

@@ -86,6 +86,11 @@ struct State {
   mach_port_name_t mig;
   mach_port_name_t victims[kVictimsMax];
   unsigned victims_n;
+  // The partner: a victim (a fork of this task) whose thread echoes every
+  // message it receives on its port back to the reply port, with all it
+  // carries (blocking receivers, the fast path, copyout into another task).
+  mach_port_name_t partner_task;
+  mach_port_name_t partner_port;  // our send right to its port (also in the pool)
 
   // Names learned in this epoch (received, allocated, extracted).
   mach_port_name_t pool[kPoolMax];
@@ -139,6 +144,13 @@ void region_add(uint64_t addr, uint64_t size);
 // True when [addr, addr+size), rounded out to pages, touches a baseline
 // region (the image, stacks, the fuzzer's state).
 bool touches_base(uint64_t addr, uint64_t size);
+// True when the kernel would copy [addr, addr+size) copy-on-write (a
+// virtual copy: at least 16 KiB) out of our writable baseline memory:
+// that would make our next write to it need a page, which can fail when
+// memory runs out and end the fuzzer. Such copies are made physical or
+// shorter (our private pages are only ever copied, never shared).
+constexpr uint64_t kVirtualCopyMin = 8 * 1024;  // the kernel's is 16 KiB: a margin
+bool shares_writable_base(uint64_t addr, uint64_t size);
 // Shrink [*addr, *addr+*size) to the part below the first baseline region
 // it touches; false when nothing is left.
 bool clamp_to_free(uint64_t* addr, uint64_t* size);
@@ -172,6 +184,10 @@ void op_trap(Rng& r);
 void op_victim(Rng& r);
 void drain(mach_port_name_t port, unsigned max);
 void victim_end_all();
+bool partner_start(Rng& r);
+// A message from g_scratch to the partner, waiting up to 20 ms for its echo
+// on rcv_name.
+kern_return_t partner_call(uint32_t send_size, mach_port_name_t rcv_name);
 
 // A request to a kernel port in MIG's layout, answered on g.reply (send,
 // then receive with a zero timeout: kernel ports answer at once). Returns

@@ -55,6 +55,15 @@ bool touches_base(uint64_t addr, uint64_t size) {
   return false;
 }
 
+bool shares_writable_base(uint64_t addr, uint64_t size) {
+  if (size < kVirtualCopyMin) return false;
+  uint64_t end;
+  if (__builtin_add_overflow(addr, size, &end)) end = ~0ull;
+  for (unsigned i = 0; i < g.base_n; ++i)
+    if ((g.base[i].prot & VM_PROT_WRITE) && addr < g.base[i].end && end > g.base[i].start) return true;
+  return false;
+}
+
 bool clamp_to_free(uint64_t* addr, uint64_t* size) {
   if (!touches_base(*addr, *size)) return *size != 0;
   uint64_t s = page_trunc(*addr);
@@ -109,15 +118,12 @@ void absorb(const uint8_t* buf, size_t len) {
       case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
         region_add(d.out_of_line.address, d.out_of_line.size);
         break;
-      case MACH_MSG_OOL_PORTS_DESCRIPTOR: {
+      case MACH_MSG_OOL_PORTS_DESCRIPTOR:
+        // The names are not read: touching fresh memory can fail when the
+        // fuzzer has used up the machine's memory, and would end it. The
+        // reset's sweep finds them.
         region_add(d.ool_ports.address, d.ool_ports.count * 4ull);
-        // The names are readable there (the region is fresh): take a few.
-        if (d.ool_ports.address && !touches_base(d.ool_ports.address, d.ool_ports.count * 4ull)) {
-          auto* names = reinterpret_cast<const mach_port_name_t*>(d.ool_ports.address);
-          for (uint32_t k = 0; k < d.ool_ports.count && k < 8; ++k) pool_add(names[k]);
-        }
         break;
-      }
     }
   }
 }

@@ -51,6 +51,8 @@ void sanitize(uint8_t* buf, uint32_t send_size, bool header = true) {
       case MACH_MSG_OOL_VOLATILE_DESCRIPTOR:
         if (d->out_of_line.deallocate && touches_base(d->out_of_line.address, d->out_of_line.size))
           d->out_of_line.deallocate = 0;
+        if (shares_writable_base(d->out_of_line.address, d->out_of_line.size))
+          d->out_of_line.copy = MACH_MSG_PHYSICAL_COPY;
         break;
       case MACH_MSG_OOL_PORTS_DESCRIPTOR: {
         uint64_t a = d->ool_ports.address, bytes = uint64_t(d->ool_ports.count) * 4;
@@ -257,7 +259,13 @@ void op_msg(Rng& r) {
   bool complex = n ? !(!valid && r.one_in(20)) : !valid && r.one_in(20);
   mach_msg_type_name_t rd, ld = 0;
   mach_port_name_t remote, local = MACH_PORT_NULL;
-  if (valid) {
+  bool to_partner = valid && g.partner_port && r.pct(40);
+  if (to_partner) {
+    remote = g.partner_port;
+    rd = MACH_MSG_TYPE_COPY_SEND;
+    local = g.fixture[r.pct(80) ? r.below(2) : r.below(4)];  // receive rights (f2 is in a set)
+    ld = r.pct(85) ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND;
+  } else if (valid) {
     valid_right(r, true, &remote, &rd);
     if (r.pct(50)) valid_right(r, true, &local, &ld);
   } else {
@@ -266,11 +274,11 @@ void op_msg(Rng& r) {
     remote = r.pct(60) && g.fixture_n ? g.fixture[r.below(g.fixture_n)] : any_name(r);
     local = ld || r.one_in(10) ? any_name(r) : MACH_PORT_NULL;
   }
-  if (ld && r.pct(15)) {  // a kernel port as the reply port
+  if (ld && !to_partner && r.pct(15)) {  // a kernel port as the reply port
     local = r.pct(50) || !g.victims_n ? g.task : g.victims[r.below(g.victims_n)];
     ld = r.pct(70) ? MACH_MSG_TYPE_COPY_SEND : MACH_MSG_TYPE_MAKE_SEND_ONCE;
   }
-  if (r.pct(15)) {  // a kernel port as the destination
+  if (!to_partner && r.pct(15)) {  // a kernel port as the destination
     unsigned k = unsigned(r.below(4));
     remote = k == 0 ? g.task : k == 1 ? g.thread : k == 2 ? g.host : g.victims_n ? g.victims[0] : g.task;
     rd = r.pct(80) ? MACH_MSG_TYPE_COPY_SEND : rd;
@@ -312,6 +320,14 @@ void op_msg(Rng& r) {
   if (is_task_port(h->msgh_remote_port) && !task_request_ok(h->msgh_remote_port, buf, send_size)) {
     ++g.skipped;
     note("msg id %d to a task port: refused (would harm the fuzzer or lose a task)", h->msgh_id);
+    return;
+  }
+  if (to_partner) {
+    note("msg to the partner %#x: reply %#x/%u bits %#x id %d desc %u size %u/%u", remote, local, ld, h->msgh_bits,
+         h->msgh_id, n, send_size, exact);
+    kern_return_t mr = partner_call(send_size, local);
+    record(mr);
+    absorb_scratch(mr);
     return;
   }
   bool receives;
@@ -455,8 +471,10 @@ bool task_request_ok(mach_port_name_t dest, const uint8_t* b, uint32_t size) {
       uint32_t n = rd32(b + 28 + 8);
       return !touches_base(at64(48), n) && !touches_base(at64(24), n ? n : 1);
     }
+    case 4805:  // vm_read: a virtual copy of our own memory
+      return !shares_writable_base(at64(24), at64(32));
     case 4808:  // vm_copy (source, size, destination)
-      return !touches_base(at64(40), at64(32));
+      return !touches_base(at64(40), at64(32)) && !shares_writable_base(at64(24), at64(32));
     default:
       return true;
   }

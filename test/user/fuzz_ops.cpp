@@ -315,6 +315,23 @@ void op_vm(Rng& r) {
   mach_port_t t = g.task;
   uint64_t addr = 0, size = 0;
   kern_return_t kr = KERN_SUCCESS;
+  if (r.one_in(150)) {
+    // Memory pressure: wire nearly all free memory for the rest of the
+    // epoch, so what follows meets the kernel's out-of-memory paths.
+    vm_statistics_data_t st{};
+    (void)rpc_vm_statistics(t, &st);
+    uint64_t margin = r.pct(50) ? r.below(64) : r.below(1024);
+    uint64_t pages = st.free_count > margin ? st.free_count - margin : 0;
+    vm_address_t a = 0;
+    note("pressure: wire %lu pages, %lu left free", (unsigned long)pages, (unsigned long)margin);
+    kr = rpc_vm_allocate(t, &a, pages * kPage + kPage, VM_FLAGS_ANYWHERE);
+    if (kr == KERN_SUCCESS) {
+      region_add(a, pages * kPage + kPage);
+      kr = rpc_vm_wire(t, a, pages * kPage, VM_PROT_READ | VM_PROT_WRITE);
+    }
+    record(kr);
+    return;
+  }
   switch (r.below(10)) {
     case 0: {
       vm_address_t a = any_addr(r);
@@ -374,6 +391,7 @@ void op_vm(Rng& r) {
       vm_size_t s = r.pct(85) ? r.below(64 * 1024) : any_size(r);
       vm_offset_t data = 0;
       mach_msg_type_number_t cnt = 0;
+      if (shares_writable_base(a, s)) s = kVirtualCopyMin - 1 - r.below(64);
       note("vm_read %#lx size %#lx", (unsigned long)a, (unsigned long)s);
       kr = rpc_vm_read(t, a, s, &data, &cnt);
       if (kr == KERN_SUCCESS && data) {
@@ -397,6 +415,7 @@ void op_vm(Rng& r) {
     case 7: {
       if (!own_range(r, &addr, &size)) break;
       uint64_t src = r.pct(50) ? in_ptr(r, size) : any_addr(r);
+      if (shares_writable_base(src, size)) src = reinterpret_cast<uint64_t>(&op_msg);  // text instead
       note("vm_copy %#lx size %#lx to %#lx", (unsigned long)src, (unsigned long)size, (unsigned long)addr);
       kr = rpc_vm_copy(t, src, size, addr);
       break;
@@ -488,6 +507,7 @@ void op_trap(Rng& r) {
     case MACH_TRAP_mach_ipc_stats: a[0] = out_ptr(r, sizeof(mach_ipc_statistics)); break;
     case MACH_TRAP_task_terminate:
       a[0] = r.pct(70) && g.victims_n ? g.victims[r.below(g.victims_n)] : pool_name(r);
+      if (a[0] == g.partner_task && r.pct(90)) a[0] = pool_name(r);  // the partner lives longer
       refuse = a[0] == g.task;
       break;
     default: break;
@@ -506,10 +526,120 @@ void op_trap(Rng& r) {
   else record(kr);
 }
 
+// ------------------------------------------------------------ the partner
+
+namespace {
+
+constexpr mach_port_name_t kPartnerName = MACH_PORT_MAKE(1u, 0u);  // its port, in its space
+constexpr uint64_t kPartnerStack = 16 * 1024;  // then its message buffer, in a region made for it
+constexpr uint64_t kPartnerRegion = kPartnerStack + ((kMsgMax + kPage - 1) & ~(kPage - 1));
+bool g_partner_answers;  // the last call got its echo: the partner waits in its receive
+
+// The partner's thread (in a fork of this task, which inherits none of our
+// writable memory but the region made for it, at arg's page address):
+// receive, send everything back to the reply right (out-of-line regions
+// deallocated on the way), receive again, in one call when it can (the
+// fast path's shape). Its port's name is arg's low bits.
+[[noreturn]] void partner_main(uint64_t arg) {
+  mach_port_name_t name = mach_port_name_t(arg & (kPage - 1));
+  uint8_t* g_partner_buf = reinterpret_cast<uint8_t*>((arg & ~(kPage - 1)) + kPartnerStack);
+  auto* h = reinterpret_cast<mach_msg_header_t*>(g_partner_buf);
+  unsigned errors = 0;
+  kern_return_t mr = mach_msg(h, MACH_RCV_MSG, 0, kMsgMax, mach_port_name_t(name), 0);
+  for (;;) {
+    if (mr == MACH_RCV_INVALID_NAME || errors > 100) task_terminate_self(0);
+    if (mr != MACH_MSG_SUCCESS || !MACH_PORT_VALID(h->msgh_remote_port)) {
+      if (mr != MACH_MSG_SUCCESS) {
+        ++errors;
+        thread_switch();
+      }
+      mr = mach_msg(h, MACH_RCV_MSG, 0, kMsgMax, mach_port_name_t(name), 0);
+      continue;
+    }
+    errors = 0;
+    mach_msg_type_name_t reply = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
+    h->msgh_bits = (h->msgh_bits & MACH_MSGH_BITS_COMPLEX) | MACH_MSGH_BITS(reply, 0);
+    h->msgh_local_port = MACH_PORT_NULL;
+    if (h->msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+      uint32_t n;
+      memcpy(&n, g_partner_buf + sizeof *h, 4);
+      for (uint32_t i = 0; i < n && i < MACH_MSG_DESCRIPTORS_MAX; ++i) {
+        auto* d = reinterpret_cast<mach_msg_descriptor_t*>(g_partner_buf + sizeof *h + 4 + 16 * i);
+        if (d->type.type == MACH_MSG_OOL_DESCRIPTOR || d->type.type == MACH_MSG_OOL_PORTS_DESCRIPTOR)
+          d->out_of_line.deallocate = 1;
+      }
+    }
+    // A send right as reply port may meet a full queue: don't wait on it,
+    // except when the message's id is a multiple of 8 (the partner then
+    // blocks until the reset ends it: a sender ended while it waits).
+    mach_msg_option_t send =
+        reply == MACH_MSG_TYPE_MOVE_SEND_ONCE || h->msgh_id % 8 == 0 ? 0 : MACH_SEND_TIMEOUT;
+    mr = mach_msg(h, MACH_SEND_MSG | MACH_RCV_MSG | send, h->msgh_size, kMsgMax, mach_port_name_t(name), 0);
+  }
+}
+
+}  // namespace
+
+bool partner_start(Rng& r) {
+  if (g.partner_task || g.victims_n >= kVictimsMax) return false;
+  vm_address_t region = 0;
+  if (rpc_vm_allocate(g.task, &region, kPartnerRegion, VM_FLAGS_ANYWHERE) != KERN_SUCCESS) return false;
+  Request q;
+  q.begin(3400, 0);
+  q.u32(1);  // a fork: the partner runs our code, on its copy of the region
+  unsigned before = g.victims_n;
+  kern_return_t kr = krpc(q, g.task, nullptr);
+  (void)rpc_vm_deallocate(g.task, region, kPartnerRegion);
+  if (kr != KERN_SUCCESS || g.victims_n != before + 1) return false;
+  mach_port_name_t v = g.victims[before];
+  mach_port_t port = MACH_PORT_NULL;
+  if (mach_port_allocate(g.task, MACH_PORT_RIGHT_RECEIVE, &port) != KERN_SUCCESS) return false;
+  (void)mach_port_insert_right(g.task, port, port, MACH_MSG_TYPE_MAKE_SEND);
+  if (r.pct(30)) (void)mach_port_set_qlimit(g.task, port, uint32_t(r.range(1, 8)));
+  if (mach_port_insert_right(v, kPartnerName, port, MACH_MSG_TYPE_MOVE_RECEIVE) != KERN_SUCCESS) {
+    (void)mach_port_destroy(g.task, port);
+    return false;
+  }
+  q.begin(3412, 0);
+  q.u32(x86_THREAD_STATE64);
+  q.u32(x86_THREAD_STATE64_COUNT);
+  x86_thread_state64_t st{};
+  st.rip = reinterpret_cast<uint64_t>(&partner_main);
+  st.rsp = region + kPartnerStack - 8;
+  st.rdi = region | kPartnerName;
+  uint32_t words[x86_THREAD_STATE64_COUNT];
+  memcpy(words, &st, sizeof words);
+  for (uint32_t w : words) q.u32(w);
+  if (krpc(q, v, nullptr) != KERN_SUCCESS) {
+    (void)mach_port_destroy(g.task, port);
+    return false;
+  }
+  g.partner_task = v;
+  g.partner_port = port;
+  g_partner_answers = true;
+  pool_add(port);
+  return true;
+}
+
+kern_return_t partner_call(uint32_t send_size, mach_port_name_t rcv_name) {
+  // Without a send timeout (the fast path's shape) only while the partner
+  // answers: a stuck partner's queue fills, and the send would wait forever.
+  mach_msg_option_t option = MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT;
+  if (!g_partner_answers) option |= MACH_SEND_TIMEOUT;
+  kern_return_t mr =
+      mach_msg(reinterpret_cast<mach_msg_header_t*>(g_scratch), option, send_size, kMsgMax, rcv_name, 20);
+  g_partner_answers = mr == MACH_MSG_SUCCESS;
+  if (mr == MACH_SEND_INVALID_DEST) g.partner_task = g.partner_port = MACH_PORT_NULL;  // gone: another may start
+  return mr;
+}
+
 void op_victim(Rng& r) {
   Request q;
   unsigned p = unsigned(r.below(100));
-  if (p < 50 || !g.victims_n) {
+  if (p < 25 && !g.partner_task && g.victims_n < kVictimsMax) {
+    note("victim: partner (a fork echoing messages)");
+    record(partner_start(r) ? KERN_SUCCESS : KERN_FAILURE);
+  } else if (p < 55 || !g.victims_n) {
     q.begin(3400, 0);
     uint32_t inherit = r.pct(80) ? 0 : 1;
     q.u32(inherit);
@@ -517,11 +647,19 @@ void op_victim(Rng& r) {
     record(krpc(q, g.task, nullptr));
   } else if (p < 85) {
     mach_port_name_t v = g.victims[r.below(g.victims_n)];
+    if (r.pct(40)) {
+      // An exception handler (one of our ports) first: the thread faults
+      // and waits for the answer in the kernel, until the reset ends it.
+      mach_port_name_t exc = g.fixture[r.below(g.fixture_n)];
+      kern_return_t kr = task_set_special_port(v, TASK_EXCEPTION_PORT, exc);
+      note("victim: exception port %#x of %#x: %#x", exc, v, unsigned(kr));
+    }
     build(r, q, 3412);
     note("victim: thread_create_running in %#x", v);
     record(krpc(q, v, r.pct(30) ? &r : nullptr));
   } else {
     mach_port_name_t v = g.victims[r.below(g.victims_n)];
+    if (v == g.partner_task && r.pct(80)) return;
     note("victim: task_terminate %#x", v);
     record(task_terminate(v));
   }
