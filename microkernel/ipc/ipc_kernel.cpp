@@ -87,6 +87,12 @@ void ipc_task_terminate(Task* task) {
       ipc_kmsg_destroy(t.ipc_wait.kmsg);
       t.ipc_wait.kmsg = nullptr;
     }
+    // Ended while it waited in exception_raise: the request's names (before
+    // the thread's and task's ports go, which may share them).
+    for (mach_port_name_t& name : t.ith_exc_names) {
+      if (MACH_PORT_VALID(name)) (void)ipc_right_dealloc(g_kernel_space, name);
+      name = MACH_PORT_NULL;
+    }
     kobject_port_destroy(t.ith_self);
     t.ith_self = nullptr;
     ipc_right_release(t.ith_exception, MACH_MSG_TYPE_PORT_SEND);

@@ -25,17 +25,24 @@ bool exception_raise(exception_type_t exception, int64_t code, int64_t subcode) 
   }
   // Send rights for the stub, by name in the kernel space (each a uref of
   // our own, released below; the message carries copies).
+  // The thread keeps them (ith_exc_names): if its task is ended while it
+  // waits, it never comes back here, and ipc_task_terminate releases them.
   mach_port_name_t exc_name = ipc_port_copyout_send(port, kspace);
   mach_port_name_t thread_name = ipc_port_copyout_send(self->ith_self, kspace);
   mach_port_name_t task_name = ipc_port_copyout_send(task->itk_self, kspace);
+  self->ith_exc_names[0] = exc_name;
+  self->ith_exc_names[1] = thread_name;
+  self->ith_exc_names[2] = task_name;
   g_ipc_lock.unlock(irq);
 
   exception_data_type_t codes[2] = {code, subcode};
   kern_return_t kr = ::exception_raise(exc_name, thread_name, task_name, exception, codes, 2);
 
   irq = g_ipc_lock.lock();
-  for (mach_port_name_t name : {exc_name, thread_name, task_name})
+  for (mach_port_name_t& name : self->ith_exc_names) {
     if (MACH_PORT_VALID(name)) (void)ipc_right_dealloc(kspace, name);
+    name = MACH_PORT_NULL;
+  }
   g_ipc_lock.unlock(irq);
   return kr == KERN_SUCCESS && !task->terminated;
 }

@@ -44,6 +44,10 @@ class Thread {
   IpcPort* ith_self = nullptr;         // the thread's kernel port (receive right in the kernel space)
   IpcPort* ith_exception = nullptr;    // send right, or null: use the task's
   mach_port_name_t ith_exc_reply = MACH_PORT_NULL;  // exception reply port, a name in the kernel space
+  // While in exception_raise: the names it made in the kernel space for the
+  // request (exception, thread and task port), released by
+  // ipc_task_terminate when the thread is ended as it waits for the answer.
+  mach_port_name_t ith_exc_names[3] = {};
 };
 
 }  // namespace mk

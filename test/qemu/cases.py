@@ -643,7 +643,8 @@ CASES = [
          cmdline='halt_when_idle',
          modules=(('test/user/fuzz_regress.elf', 'fuzz_regress.elf'),),
          expect=(r'fuzz-regress: PASS: reply-to-kernel-port',
-                 r'fuzz-regress: 1 checks passed',
+                 r'fuzz-regress: PASS: terminate-in-exception',
+                 r'fuzz-regress: 2 checks passed',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
 ]

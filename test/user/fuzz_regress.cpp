@@ -3,6 +3,7 @@
 // fuzz-regress in test/qemu/cases.py) or FAILED and ends the task.
 //   fuzz_regress.elf [NAME...]   (default: all)
 #include <mach/mig_errors.h>
+#include <mach/thread_status.h>
 #include <task_rpc.h>
 
 #include "ipc_util.h"
@@ -67,12 +68,77 @@ void reply_to_kernel_port() {
          "forged reply)\n");
 }
 
+// A child with `exc` as exception port and one thread that faults at once;
+// its task port in *child.
+void faulting_child(mach_port_t exc, mach_port_t* child, mach_port_t* thread) {
+  mach_port_t task = mach_task_self();
+  CHECK_KR(rpc_task_create(task, FALSE, child), KERN_SUCCESS);
+  CHECK_KR(task_set_special_port(*child, TASK_EXCEPTION_PORT, exc), KERN_SUCCESS);
+  x86_thread_state64_t st{};
+  st.rip = 0x1000;  // nothing mapped there: EXC_BAD_ACCESS at once
+  st.rsp = 0x2000;
+  CHECK_KR(rpc_thread_create_running(*child, x86_THREAD_STATE64, reinterpret_cast<thread_state_t>(&st),
+                                     x86_THREAD_STATE64_COUNT, thread),
+           KERN_SUCCESS);
+}
+
+// Ending a task whose thread waits in exception_raise for the handler's
+// answer: nothing of the exception may stay behind (the kernel's names for
+// the exception, thread and task ports), whether the request was received
+// or still queued.
+void terminate_in_exception() {
+  mach_port_t task = mach_task_self();
+  for (int received = 0; received < 2; ++received) {
+    mach_ipc_statistics before = ipc_stats();
+    mach_port_t exc = MACH_PORT_NULL;
+    CHECK_KR(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &exc), KERN_SUCCESS);
+    CHECK_KR(mach_port_insert_right(task, exc, exc, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+    mach_port_t child = MACH_PORT_NULL, thread = MACH_PORT_NULL;
+    faulting_child(exc, &child, &thread);
+    union {
+      mach_msg_header_t h;
+      uint8_t raw[512];
+    } m{};
+    // The request arrives (the child's thread now waits for the answer).
+    CHECK_KR(mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT | (received ? 0 : MACH_RCV_LARGE), 0,
+                      received ? sizeof m : 0, exc, 2000),
+             received ? MACH_MSG_SUCCESS : MACH_RCV_TOO_LARGE);
+    CHECK_KR(task_terminate(child), KERN_SUCCESS);
+    // Everything we hold goes: the request's rights (received) or the
+    // request itself (queued, destroyed with the port).
+    mach_port_t names[64];
+    mach_port_type_t types[64];
+    unsigned n = 0;
+    CHECK_KR(mach_port_names(task, names, types, 64, &n), KERN_SUCCESS);
+    CHECK_KR(mach_port_destroy(task, exc), KERN_SUCCESS);
+    CHECK_KR(mach_port_destroy(task, child), KERN_SUCCESS);
+    CHECK_KR(mach_port_destroy(task, thread), KERN_SUCCESS);
+    if (received) {
+      auto* req = reinterpret_cast<uint8_t*>(&m);
+      mach_msg_port_descriptor_t d[2];
+      memcpy(d, req + sizeof(mach_msg_header_t) + 4, sizeof d);
+      (void)mach_port_destroy(task, m.h.msgh_remote_port);  // the reply right
+      (void)mach_port_destroy(task, d[0].name);
+      (void)mach_port_destroy(task, d[1].name);
+    }
+    settle();
+    mach_ipc_statistics after = ipc_stats();
+    CHECK_KR(after.ports, before.ports);
+    CHECK_KR(after.kmsgs, before.kmsgs);
+    CHECK_KR(after.spaces, before.spaces);
+    CHECK_KR(after.kalloc_bytes, before.kalloc_bytes);
+  }
+  printf("fuzz-regress: PASS: terminate-in-exception: a task ended while its thread waits for an exception "
+         "answer leaves nothing behind\n");
+}
+
 struct Check {
   const char* name;
   void (*fn)();
 };
 const Check kChecks[] = {
     {"reply-to-kernel-port", reply_to_kernel_port},
+    {"terminate-in-exception", terminate_in_exception},
 };
 
 }  // namespace
