@@ -87,6 +87,10 @@ void ipc_task_terminate(Task* task) {
       ipc_kmsg_destroy(t.ipc_wait.kmsg);
       t.ipc_wait.kmsg = nullptr;
     }
+    if (t.ipc_send_pending) {  // a send that waited for room: raw bytes, no rights yet
+      ipc_kmsg_free(t.ipc_send_pending);
+      t.ipc_send_pending = nullptr;
+    }
     // Ended while it waited in exception_raise: the request's names (before
     // the thread's and task's ports go, which may share them).
     for (mach_port_name_t& name : t.ith_exc_names) {

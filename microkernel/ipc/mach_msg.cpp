@@ -74,9 +74,15 @@ mach_msg_return_t do_send(Task* task, uint64_t msg, mach_msg_option_t option, ma
       ipc_kmsg_free(kmsg);
       return MACH_SEND_TIMED_OUT;
     }
-    IpcWaiter* w = &current_thread()->ipc_wait;
+    Thread* self = current_thread();
+    IpcWaiter* w = &self->ipc_wait;
     ipc_mqueue_wait_send(port, w);
-    if (!wait_for(w, &irq, deadline)) {
+    // If the task is ended meanwhile, this thread never runs again:
+    // ipc_task_terminate frees the message.
+    self->ipc_send_pending = kmsg;
+    bool woken = wait_for(w, &irq, deadline);
+    self->ipc_send_pending = nullptr;
+    if (!woken) {
       g_ipc_lock.unlock(irq);
       ipc_kmsg_free(kmsg);
       return MACH_SEND_TIMED_OUT;

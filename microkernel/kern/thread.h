@@ -41,6 +41,7 @@ class Thread {
   uint64_t ipc_rcv_buffer = 0;         // its receive buffer (user address) meanwhile
   bool ipc_fast_delivered = false;     // a sender wrote the message into that buffer
   Task* ipc_terminate = nullptr;       // task_terminate by message: done once the send has dropped the IPC lock
+  IpcKmsg* ipc_send_pending = nullptr;  // a send's message (not copied in) while it waits for room in a queue
   IpcPort* ith_self = nullptr;         // the thread's kernel port (receive right in the kernel space)
   IpcPort* ith_exception = nullptr;    // send right, or null: use the task's
   mach_port_name_t ith_exc_reply = MACH_PORT_NULL;  // exception reply port, a name in the kernel space

@@ -644,7 +644,8 @@ CASES = [
          modules=(('test/user/fuzz_regress.elf', 'fuzz_regress.elf'),),
          expect=(r'fuzz-regress: PASS: reply-to-kernel-port',
                  r'fuzz-regress: PASS: terminate-in-exception',
-                 r'fuzz-regress: 2 checks passed',
+                 r'fuzz-regress: PASS: terminate-blocked-sender',
+                 r'fuzz-regress: 3 checks passed',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
 ]

@@ -5,6 +5,7 @@
 #include <mach/mig_errors.h>
 #include <mach/thread_status.h>
 #include <task_rpc.h>
+#include <vm_rpc.h>
 
 #include "ipc_util.h"
 
@@ -132,6 +133,70 @@ void terminate_in_exception() {
          "answer leaves nothing behind\n");
 }
 
+alignas(16) uint8_t g_child_stack[16 * 1024];  // a fork's (its own copy)
+
+[[noreturn]] void blocked_sender(uint64_t name) {
+  SimpleMsg m{};
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  m.h.msgh_remote_port = mach_port_name_t(name);
+  m.h.msgh_id = 2;
+  (void)mach_msg(&m.h, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL, 0);  // the queue is full: waits
+  task_terminate_self(0);
+}
+
+// Ending a task whose thread waits for room in a full queue: the message it
+// was sending must not stay behind.
+void terminate_blocked_sender() {
+  mach_port_t task = mach_task_self();
+  // The child runs on a stack in .bss; ours is not inherited, so our writes
+  // to it while the child lives copy nothing (the kalloc check stays exact).
+  int here = 0;
+  vm_address_t stack = reinterpret_cast<vm_address_t>(&here);
+  vm_size_t stack_size = 0;
+  vm_region_basic_info_data_64_t info{};
+  mach_msg_type_number_t info_count = VM_REGION_BASIC_INFO_COUNT_64;
+  mach_port_t object = MACH_PORT_NULL;
+  CHECK_KR(rpc_vm_region(task, &stack, &stack_size, VM_REGION_BASIC_INFO_64, reinterpret_cast<int*>(&info),
+                         &info_count, &object),
+           KERN_SUCCESS);
+  CHECK_KR(rpc_vm_inherit(task, stack, stack_size, VM_INHERIT_NONE), KERN_SUCCESS);
+  mach_ipc_statistics before = ipc_stats();
+  mach_port_t port = MACH_PORT_NULL;
+  CHECK_KR(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+  CHECK_KR(mach_port_insert_right(task, port, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+  CHECK_KR(mach_port_set_qlimit(task, port, 1), KERN_SUCCESS);
+  SimpleMsg m{};
+  m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  m.h.msgh_remote_port = port;
+  m.h.msgh_id = 1;
+  CHECK_KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof m, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);  // now full
+  mach_port_t child = MACH_PORT_NULL, thread = MACH_PORT_NULL;
+  CHECK_KR(rpc_task_create(task, TRUE, &child), KERN_SUCCESS);
+  constexpr mach_port_name_t kName = MACH_PORT_MAKE(1u, 0u);
+  CHECK_KR(mach_port_insert_right(child, kName, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+  x86_thread_state64_t st{};
+  st.rip = reinterpret_cast<uint64_t>(&blocked_sender);
+  st.rsp = ((reinterpret_cast<uint64_t>(g_child_stack) + sizeof g_child_stack) & ~uint64_t(15)) - 8;
+  st.rdi = kName;
+  CHECK_KR(rpc_thread_create_running(child, x86_THREAD_STATE64, reinterpret_cast<thread_state_t>(&st),
+                                     x86_THREAD_STATE64_COUNT, &thread),
+           KERN_SUCCESS);
+  settle();  // the child runs and waits in its send
+  mach_ipc_statistics waiting = ipc_stats();
+  CHECK_KR(waiting.kmsgs, before.kmsgs + 2);  // ours, queued; the child's, waiting
+  CHECK_KR(task_terminate(child), KERN_SUCCESS);
+  CHECK_KR(mach_port_destroy(task, child), KERN_SUCCESS);
+  CHECK_KR(mach_port_destroy(task, thread), KERN_SUCCESS);
+  CHECK_KR(mach_port_destroy(task, port), KERN_SUCCESS);
+  settle();
+  mach_ipc_statistics after = ipc_stats();
+  CHECK_KR(after.kmsgs, before.kmsgs);
+  CHECK_KR(after.ports, before.ports);
+  CHECK_KR(after.kalloc_bytes, before.kalloc_bytes);
+  printf("fuzz-regress: PASS: terminate-blocked-sender: a task ended while its thread waits for room in a full "
+         "queue leaves no message behind\n");
+}
+
 struct Check {
   const char* name;
   void (*fn)();
@@ -139,6 +204,7 @@ struct Check {
 const Check kChecks[] = {
     {"reply-to-kernel-port", reply_to_kernel_port},
     {"terminate-in-exception", terminate_in_exception},
+    {"terminate-blocked-sender", terminate_blocked_sender},
 };
 
 }  // namespace
