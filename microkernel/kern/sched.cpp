@@ -244,7 +244,15 @@ bool sched_idle() {
   return this_processor().runq.empty() && g_sleepers->empty();
 }
 
-bool sched_idle_thread_running() { return this_processor().current == &this_processor().idle; }
+namespace {
+constinit bool g_idle_loop_started = false;
+}  // namespace
+
+void sched_idle_loop_begin() { g_idle_loop_started = true; }
+
+bool sched_idle_thread_running() {
+  return g_idle_loop_started && this_processor().current == &this_processor().idle;
+}
 
 void sched_exit_current() {
   uint64_t irq = g_sched_lock.lock();

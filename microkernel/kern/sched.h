@@ -37,7 +37,11 @@ void sched_tick();              // from the clock interrupt
 // more urgent thread or the end of the time slice asked for it.
 void sched_preempt_point();
 bool sched_idle();              // no thread is runnable or sleeping
+// The idle thread is in its idle loop: an interrupt may switch away from
+// it. Not while the boot context (which becomes the idle thread) still
+// starts the boot tasks: those all start before any of them runs.
 bool sched_idle_thread_running();
+void sched_idle_loop_begin();
 // Stop running the current thread for good (its state is kDead already).
 [[noreturn]] void sched_exit_current();
 

@@ -57,6 +57,7 @@ void kernel_run(const BootInfo& info) {
   if (tasks == 0) kprintf("kernel: no boot tasks; timer ticks every second below\n");
   // The idle thread: it runs whenever nothing else can.
   uint64_t next = arch::timer_hz();
+  sched_idle_loop_begin();
   for (;;) {
     sched_preempt_point();
     if (halt_when_done && live_user_tasks() == 0) {
