@@ -120,6 +120,10 @@ bool parse_args(int argc, char** argv) {
       g.verbose = true;
       continue;
     }
+    if (!strcmp(a, "--debug-cow")) {
+      g.debug_cow = true;
+      continue;
+    }
     if (!strcmp(a, "--seed")) slot = &g.seed;
     else if (!strcmp(a, "--iters")) slot = &g.iters;
     else if (!strcmp(a, "--epoch")) slot = &g.epoch;
@@ -285,7 +289,19 @@ void fixture_create(uint64_t epoch) {
 // Back to the baseline: end victims, restore special ports, destroy every
 // name and region the epoch made. Then the level-1 check; false on a
 // mismatch (printed).
+// libmach replaces mig's reply port after a failed receive (a reply whose
+// rights could not be copied out when memory ran short): the new one stands
+// for the old, protected and in the baseline.
+void refresh_mig() {
+  mach_port_t mig = mig_get_reply_port();
+  if (mig == g.mig) return;
+  for (unsigned i = 0; i < g.base_names_n; ++i)
+    if (g.base_names[i].name == g.mig) g.base_names[i].name = mig;
+  g.mig = mig;
+}
+
 bool reset_and_check(uint64_t first, uint64_t last) {
+  refresh_mig();
   victim_end_all();
   (void)task_set_special_port(g.task, TASK_BOOTSTRAP_PORT, MACH_PORT_NULL);
   (void)task_set_special_port(g.task, TASK_EXCEPTION_PORT, MACH_PORT_NULL);
@@ -399,9 +415,25 @@ bool reset_and_check(uint64_t first, uint64_t last) {
   return ok;
 }
 
+// Write every page of every writable region once (the same byte back), so
+// the fuzz task's reads of inherited memory never fill pages into objects
+// the parent keeps.
+void touch_writable() {
+  Region rs[kBaseMax + 1];
+  unsigned n = read_regions(rs, kBaseMax, 0, ~0ull);
+  for (unsigned i = 0; i < n && i <= kBaseMax; ++i) {
+    if (!(rs[i].prot & VM_PROT_WRITE)) continue;
+    for (uint64_t a = rs[i].start; a < rs[i].end; a += kPage) {
+      auto* p = reinterpret_cast<volatile uint8_t*>(a);
+      *p = *p;
+    }
+  }
+}
+
 // ------------------------------------------------------------ one iteration
 
 void run_one(uint64_t it, bool quiet) {
+  refresh_mig();
   Rng r{splitmix64(g.seed ^ splitmix64(it + 1))};
   if (!r.s) r.s = 1;
   g.current = it;
@@ -433,6 +465,22 @@ void run_one(uint64_t it, bool quiet) {
   }
   ++g.op_count[op];
   ++g.iterations_done;
+  if (g.debug_cow) {
+    // A write to each of our writable pages must copy nothing (the
+    // fuzzer's own memory is never shared: see touch_writable's callers).
+    vm_statistics_data_t before{}, after{};
+    (void)rpc_vm_statistics(g.task, &before);
+    for (unsigned i = 0; i < g.base_n; ++i)
+      if (g.base[i].prot & VM_PROT_WRITE)
+        for (uint64_t a = g.base[i].start; a < g.base[i].end; a += kPage) {
+          auto* p = reinterpret_cast<volatile uint8_t*>(a);
+          *p = *p;
+        }
+    (void)rpc_vm_statistics(g.task, &after);
+    if (after.cow_faults != before.cow_faults)
+      printf("fuzz: debug-cow: iteration %lu (%s) left %lu of our pages copy-on-write: %s\n", (unsigned long)it,
+             kOpNames[op], (unsigned long)(after.cow_faults - before.cow_faults), g.desc);
+  }
   if (show) printf("fuzz: it %lu done: %s -> %#x\n", (unsigned long)it, g.desc, unsigned(g.last));
   if (!quiet && (it + 1) % g.progress == 0) {
     mach_task_basic b{};
@@ -463,21 +511,6 @@ struct Shared {
   volatile uint64_t iterations;
 };
 Shared* g_shared;
-
-// Write every page of every writable region once (the same byte back), so
-// the fuzz task's reads of inherited memory never fill pages into objects
-// the parent keeps.
-void touch_writable() {
-  Region rs[kBaseMax + 1];
-  unsigned n = read_regions(rs, kBaseMax, 0, ~0ull);
-  for (unsigned i = 0; i < n && i <= kBaseMax; ++i) {
-    if (!(rs[i].prot & VM_PROT_WRITE)) continue;
-    for (uint64_t a = rs[i].start; a < rs[i].end; a += kPage) {
-      auto* p = reinterpret_cast<volatile uint8_t*>(a);
-      *p = *p;
-    }
-  }
-}
 
 // ------------------------------------------------------------ the fuzz task
 

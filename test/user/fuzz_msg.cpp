@@ -508,6 +508,8 @@ kern_return_t krpc(Request& q, mach_port_name_t dest, Rng* rm) {
     }
   }
   mach_msg_id_t id = h->msgh_id;
+  note("krpc id %d to %#x, size %u, bits %#x: %#lx %#lx %#lx", id, dest, size, h->msgh_bits,
+       (unsigned long)rd64(q.b + 24), (unsigned long)rd64(q.b + 32), (unsigned long)rd64(q.b + 40));
   memcpy(g_scratch, q.b, sizeof q.b);
   memset(g_scratch + sizeof q.b, 0, 16 * 70);  // no stale descriptors past the request
   if (is_protected(dest) && MACH_MSGH_BITS_REMOTE(h->msgh_bits) == MACH_MSG_TYPE_MOVE_SEND)

@@ -291,7 +291,6 @@ void op_msg_kernel(Rng& r) {
   mach_msg_id_t id = r.pct(90) ? kRoutines[r.below(kRoutineCount)] : any_msg_id(r);
   Request q;
   build(r, q, id);
-  note("krpc id %d to %#x", id, dest);
   kern_return_t kr = krpc(q, dest, &r);
   record(kr);
 }
@@ -404,6 +403,7 @@ void op_vm(Rng& r) {
       if (!own_range(r, &addr, &size)) break;
       uint64_t n = r.pct(90) ? (size < 64 * 1024 ? size : 64 * 1024) : any_size(r);
       uint64_t src = in_ptr(r, n);
+      if (shares_writable_base(src, n)) n = kVirtualCopyMin - 1 - r.below(64);  // mig's copy is virtual
       note("vm_write %#lx from %#lx count %#lx", (unsigned long)addr, (unsigned long)src, (unsigned long)n);
       if (touches_base(addr, n)) {
         ++g.skipped;
@@ -415,7 +415,7 @@ void op_vm(Rng& r) {
     case 7: {
       if (!own_range(r, &addr, &size)) break;
       uint64_t src = r.pct(50) ? in_ptr(r, size) : any_addr(r);
-      if (shares_writable_base(src, size)) src = reinterpret_cast<uint64_t>(&op_msg);  // text instead
+      if (shares_writable_base(src, size)) size = kVirtualCopyMin - 1 - r.below(64);  // a buffered snapshot
       note("vm_copy %#lx size %#lx to %#lx", (unsigned long)src, (unsigned long)size, (unsigned long)addr);
       kr = rpc_vm_copy(t, src, size, addr);
       break;
