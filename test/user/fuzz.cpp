@@ -452,6 +452,7 @@ void run_one(uint64_t it, bool quiet) {
   }
   g.current_op = op;
   bool show = g.verbose && !quiet;
+  g.show = show;
   if (show) printf("fuzz: it %lu %s\n", (unsigned long)it, kOpNames[op]);
   switch (op) {
     case kOpMsg: op_msg(r); break;
@@ -609,6 +610,7 @@ void note(const char* fmt, ...) {
   va_start(ap, fmt);
   (void)vsnprintf(g.desc, sizeof g.desc, fmt, ap);
   va_end(ap);
+  if (g.show) printf("fuzz: it %lu: %s\n", (unsigned long)g.current, g.desc);
 }
 
 void record(kern_return_t kr) {

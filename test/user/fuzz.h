@@ -76,7 +76,8 @@ struct State {
   uint64_t epoch;  // iterations between resets (state back to the fixture)
   uint64_t progress;
   bool verbose;
-  bool debug_cow;  // after each iteration: did it make our own pages copy-on-write?
+  bool debug_cow;
+  bool show;  // this iteration prints what it does, before doing it  // after each iteration: did it make our own pages copy-on-write?
   bool replay;  // --from given: iterations before `from` in its epoch run quietly
   uint64_t only[64];  // --only: run just these iterations (with their epoch's reset)
   unsigned only_n;

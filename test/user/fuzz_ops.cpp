@@ -415,7 +415,10 @@ void op_vm(Rng& r) {
     case 7: {
       if (!own_range(r, &addr, &size)) break;
       uint64_t src = r.pct(50) ? in_ptr(r, size) : any_addr(r);
-      if (shares_writable_base(src, size)) size = kVirtualCopyMin - 1 - r.below(64);  // a buffered snapshot
+      if (shares_writable_base(src, size)) {  // a buffered snapshot (and the destination checked again)
+        size = kVirtualCopyMin - 1 - r.below(64);
+        if (!clamp_to_free(&addr, &size)) break;
+      }
       note("vm_copy %#lx size %#lx to %#lx", (unsigned long)src, (unsigned long)size, (unsigned long)addr);
       kr = rpc_vm_copy(t, src, size, addr);
       break;
