@@ -312,7 +312,9 @@ bool reset_and_check(uint64_t first, uint64_t last) {
   // Destroying rights sends notifications (a send-once right destroyed in a
   // queued message notifies its port, e.g. our reply ports), and draining
   // those brings rights in: until nothing is left.
-  for (int pass = 0; pass < 8; ++pass) {
+  // (Thousands of names are possible: an out-of-line array of send-once
+  // rights gives one name each.)
+  for (int pass = 0; pass < 10000; ++pass) {
     drain(g.reply, 1000);
     drain(g.mig, 1000);
     unsigned n = read_names(names, types, 2048);
