@@ -303,6 +303,13 @@ void refresh_mig() {
 bool reset_and_check(uint64_t first, uint64_t last) {
   refresh_mig();
   victim_end_all();
+  // Memory first: the regions this epoch made go by the trap (no message
+  // buffers needed), so a machine run out of memory (pressure) has room
+  // again for what follows.
+  for (unsigned i = 0; i < g.regions_n; ++i) {
+    uint64_t a = g.regions[i].start, size = g.regions[i].end - g.regions[i].start;
+    if (clamp_to_free(&a, &size)) (void)vm_deallocate(g.task, a, size);
+  }
   (void)task_set_special_port(g.task, TASK_BOOTSTRAP_PORT, MACH_PORT_NULL);
   (void)task_set_special_port(g.task, TASK_EXCEPTION_PORT, MACH_PORT_NULL);
   (void)thread_set_special_port(g.thread, THREAD_EXCEPTION_PORT, MACH_PORT_NULL);
@@ -318,6 +325,10 @@ bool reset_and_check(uint64_t first, uint64_t last) {
     drain(g.reply, 1000);
     drain(g.mig, 1000);
     unsigned n = read_names(names, types, 2048);
+    if (n == 0) {  // not even our own names: the call failed (memory short); once more
+      (void)clock_sleep(1);
+      n = read_names(names, types, 2048);
+    }
     bool any = false;
     for (unsigned i = 0; i < n; ++i) {
       if (is_base_name(names[i])) continue;
@@ -394,7 +405,13 @@ bool reset_and_check(uint64_t first, uint64_t last) {
       diff("name-type", b.type, types[i]);
       diff("name-urefs", b.send_urefs, send_urefs(b.name));
     }
-    if (!found) diff("stray-name", 0, names[i]);
+    if (!found) {
+      diff("stray-name", 0, names[i]);
+      mach_port_type_t type = 0;
+      kern_return_t tk = mach_port_type(g.task, names[i], &type);
+      kern_return_t dk = mach_port_destroy(g.task, names[i]);
+      printf("fuzz: stray name %#x: type %#x (%#x), destroy -> %#x\n", names[i], type, unsigned(tk), unsigned(dk));
+    }
   }
   Region now[kBaseMax + 1];
   unsigned rn = read_regions(now, kBaseMax, 0, ~0ull);
