@@ -260,11 +260,19 @@ void op_msg(Rng& r) {
   mach_msg_type_name_t rd, ld = 0;
   mach_port_name_t remote, local = MACH_PORT_NULL;
   bool to_partner = valid && g.partner_port && r.pct(40);
+  // A flood: echoes with a send right to f3 (queue limit 1) that nobody
+  // reads, and ids that make the partner wait for room: the partner blocks
+  // in its send, and the reset ends it there.
+  bool flood = to_partner && g.fixture_n > 3 && r.pct(10);
   if (to_partner) {
     remote = g.partner_port;
     rd = MACH_MSG_TYPE_COPY_SEND;
     local = g.fixture[r.pct(80) ? r.below(2) : r.below(4)];  // receive rights (f2 is in a set)
     ld = r.pct(85) ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND;
+    if (flood) {
+      local = g.fixture[3];
+      ld = MACH_MSG_TYPE_MAKE_SEND;
+    }
   } else if (valid) {
     valid_right(r, true, &remote, &rd);
     if (r.pct(50)) valid_right(r, true, &local, &ld);
@@ -290,6 +298,7 @@ void op_msg(Rng& r) {
   h->msgh_local_port = local;
   h->msgh_seqno = uint32_t(r.next());
   h->msgh_id = any_msg_id(r);
+  if (flood) h->msgh_id &= ~7;
   uint32_t off = kHeader;
   if (complex || n) {
     uint32_t claimed = valid || r.pct(95) ? n : uint32_t(r.pct(50) ? r.below(80) : r.next());
@@ -325,7 +334,7 @@ void op_msg(Rng& r) {
   if (to_partner) {
     note("msg to the partner %#x: reply %#x/%u bits %#x id %d desc %u size %u/%u", remote, local, ld, h->msgh_bits,
          h->msgh_id, n, send_size, exact);
-    kern_return_t mr = partner_call(send_size, local);
+    kern_return_t mr = partner_call(send_size, flood ? MACH_PORT_NULL : local);
     record(mr);
     absorb_scratch(mr);
     return;

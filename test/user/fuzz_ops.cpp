@@ -625,6 +625,11 @@ bool partner_start(Rng& r) {
 }
 
 kern_return_t partner_call(uint32_t send_size, mach_port_name_t rcv_name) {
+  if (!rcv_name) {  // send only: whether the partner answers is unknown after that
+    g_partner_answers = false;
+    return mach_msg(reinterpret_cast<mach_msg_header_t*>(g_scratch), MACH_SEND_MSG | MACH_SEND_TIMEOUT, send_size, 0,
+                    MACH_PORT_NULL, 0);
+  }
   // Without a send timeout (the fast path's shape) only while the partner
   // answers: a stuck partner's queue fills, and the send would wait forever.
   mach_msg_option_t option = MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT;
