@@ -638,6 +638,21 @@ CASES = [
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated')),
     # --- robustness (issue 12; docs/robustness.md) ----------------------------
+    # The kernel fuzzer (test/user/fuzz*.cpp): 20,000 iterations with a fixed
+    # seed (about 5 s under TCG); every epoch back at the baseline (level 1),
+    # every kernel counter back after the fuzz task ended (level 2), no
+    # panic. A failure names the seed and epoch: replay with --from, shrink
+    # with scripts/fuzz-shrink.
+    Case(name='fuzz',
+         cmdline='halt_when_idle',
+         modules=(('test/user/fuzz.elf', 'fuzz.elf --seed 0x5eed --iters 20000'),),
+         expect=(r'fuzz: seed 0x5eed, iterations 0\.\.19999, epoch 32',
+                 r'fuzz: seed 0x5eed: 20000 iterations in \d+ ms',
+                 r'fuzz: level 1: 0 epochs off the baseline',
+                 r'fuzz: PASS: seed 0x5eed, 20000 iterations',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'panic', r'FAILED', r'fuzz: LEAK'),
+         timeout=120),
     # One check per kernel bug the fuzzer found (test/user/fuzz_regress.cpp).
     Case(name='fuzz-regress',
          cmdline='halt_when_idle',
