@@ -42,6 +42,7 @@
 #include "hostServer.h"
 #include "ioServer.h"
 #include "mach_portServer.h"
+#include "memory_object_controlServer.h"
 #include "taskServer.h"
 #include "threadServer.h"
 #include "vmServer.h"
@@ -209,6 +210,10 @@ host_t convert_port_to_host(mach_port_t name) {
 
 io_master_t convert_port_to_io_master(mach_port_t name) {
   return static_cast<mk::IoMaster*>(kobject_of(name, IpcKObjectType::kIoMaster));
+}
+
+memory_object_control_t convert_port_to_mo_control(mach_port_t name) {
+  return static_cast<mk::VmObject*>(kobject_of(name, IpcKObjectType::kMemoryObjectControl));
 }
 
 // mach_port.defs
@@ -466,8 +471,8 @@ void ipc_kobject_server(IpcKmsg* request) {
   alignas(8) uint8_t out_buf[kMaxReply];
   auto* out = reinterpret_cast<mach_msg_header_t*>(out_buf);
   if (!mach_port_server(in, out) && !task_server(in, out) && !thread_server(in, out) && !host_server(in, out) &&
-      !vm_server(in, out))
-    (void)io_server(in, out);
+      !vm_server(in, out) && !io_server(in, out))
+    (void)memory_object_control_server(in, out);
   kern_return_t code = mig_reply_code(out);
   // The request's rights and copies the routine did not take.
   if (code != KERN_SUCCESS) release_message(in, false, true);

@@ -14,6 +14,7 @@ class Thread;
 class IpcSpace;
 struct Host;
 struct IoMaster;
+class VmObject;
 }  // namespace mk
 
 #define MACH_KERNEL_OBJECT_TYPES 1
@@ -22,6 +23,7 @@ typedef mk::Thread* thread_t;
 typedef mk::IpcSpace* ipc_space_t;
 typedef mk::Host* host_t;
 typedef mk::IoMaster* io_master_t;
+typedef mk::VmObject* memory_object_control_t;
 
 // A name in the kernel's space denoting a live task (thread) port, else
 // nullptr; the space is the task's. IPC lock held.
@@ -30,6 +32,9 @@ thread_t convert_port_to_thread(mach_port_t name);
 ipc_space_t convert_port_to_space(mach_port_t name);
 host_t convert_port_to_host(mach_port_t name);
 io_master_t convert_port_to_io_master(mach_port_t name);
+// The object behind a live control port (memory_object_control.defs), or
+// nullptr. IPC lock held.
+memory_object_control_t convert_port_to_mo_control(mach_port_t name);
 
 namespace mk {
 // Work a kernel-served request left for after the IPC lock is dropped

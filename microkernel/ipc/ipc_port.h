@@ -48,7 +48,7 @@ struct IpcWaitQueue {
 };
 
 // Kernel objects behind kernel-served ports.
-enum class IpcKObjectType : uint8_t { kNone, kTask, kThread, kHost, kReply, kIoMaster };
+enum class IpcKObjectType : uint8_t { kNone, kTask, kThread, kHost, kReply, kIoMaster, kMemoryObjectControl };
 
 // A dead-name request: when the port dies, `notify` (a send-once right) gets
 // a dead-name notification for `name` in `space`.

@@ -25,7 +25,11 @@ typedef mach_port_t task_t;
 typedef mach_port_t thread_t;
 typedef mach_port_t ipc_space_t;
 typedef mach_port_t host_t;
+typedef mach_port_t memory_object_control_t;
 #endif
+/* memory_object*.defs: the object is a port a pager serves. */
+typedef mach_port_t memory_object_t;
+typedef uint64_t memory_object_offset_t;
 
 typedef mach_port_name_t* mach_port_name_array_t;
 typedef mach_port_type_t* mach_port_type_array_t;
