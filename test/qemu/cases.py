@@ -77,6 +77,10 @@ BLK_FORBID = (r'FAILED', r'panic', r'terminated', r'polling')
 BRING_UP = (r'machina microkernel', r'memory map \(\d+ regions\)', r'symbols: \d+ kernel symbols',
             r'memory: \d+ MiB usable')
 
+# The default pager's case: a line that must come before the client's
+# summary of its bad requests.
+DP_BAD_BEFORE = r'(?s)(?=(?:(?!dp-client: bad requests refused).)*'
+
 CASES = [
     # Banner, memory map summary, and the clock ticking (local APIC timer).
     Case(name='boot',
@@ -663,4 +667,48 @@ CASES = [
                  r'fuzz-regress: 3 checks passed',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
+    # The default pager (pagers/default_pager, docs/pagers.md) on a 4 MiB
+    # swap disk through virtio-blk, with dp_client playing the kernel:
+    # memory_object_create, data_return / data_request, overwrites, pages
+    # never returned, bad requests, 512 pages, the disk exhausted and its
+    # slots reused, terminate freeing every slot and every control right.
+    # ns 6: the driver's and the pager's lookups and registrations, the
+    # client's lookup.
+    Case(name='default-pager-protocol',
+         cmdline='halt_when_idle',
+         disk='dp-swap.img', disk_size='4M',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 6'),
+                  ('drivers/virtio_blk/virtio_blk.elf', 'virtio_blk.elf'),
+                  ('pagers/default_pager/default_pager.elf', 'default_pager.elf blk'),
+                  ('test/user/dp_client.elf', 'dp_client.elf 1024')),
+         expect=(r'default-pager: (registered with the kernel|vm_set_default_memory_manager: 0x\w+; serving anyway)',
+                 r'default-pager: 1024 slots of 4 KiB on "blk", serving as "default-pager"',
+                 r'dp-client: 10 pages returned and read back',
+                 r'dp-client: page 2 overwritten and read back',
+                 r'dp-client: pages never returned are unavailable',
+                 # Messages on the default port and on the object port
+                 # may be taken in either order: each comes before the
+                 # client's summary.
+                 DP_BAD_BEFORE + r'default-pager: data_request refused \(beyond the object\))',
+                 DP_BAD_BEFORE + r'default-pager: data_request refused \(not whole pages\))',
+                 DP_BAD_BEFORE + r'default-pager: data_return refused \(not whole pages\))',
+                 DP_BAD_BEFORE + r'default-pager: data_return refused \(beyond the object\))',
+                 DP_BAD_BEFORE + r'default-pager: memory_object_init for object \d+ ignored)',
+                 DP_BAD_BEFORE + r'default-pager: data_unlock of object \d+ at 0 ignored)',
+                 DP_BAD_BEFORE + r'default-pager: malformed message id 2203 )',
+                 r'dp-client: bad requests refused, the pager still serves',
+                 r'default-pager: object \d+ terminated, 10 slots freed, 0 of 1024 in use',
+                 r'dp-client: 512 pages returned and read back',
+                 r'default-pager: backing store full',
+                 r'dp-client: backing store exhausted after 512 more pages',
+                 r'default-pager: object \d+ terminated, 512 slots freed, 512 of 1024 in use',
+                 r'dp-client: the slots of C reused by D \(512 pages\)',
+                 r'default-pager: object \d+ terminated, 512 slots freed, 0 of 1024 in use',
+                 r'dp-client: the pager holds no control rights any more',
+                 r'dp-client: PASS',
+                 r'default-pager: no senders and no objects left; 0 slots in use',
+                 r'virtio-blk: no clients left',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated:', r'polling', r'default-pager: (reading|writing) slots'),
+         timeout=90),
 ]
