@@ -359,13 +359,14 @@ int main(int argc, char** argv) {
   auto* req = reinterpret_cast<mach_msg_header_t*>(in);
   auto* rep = reinterpret_cast<mach_msg_header_t*>(out);
   for (;;) {
-    mach_msg_return_t mr = mach_msg(req, MACH_RCV_MSG | MACH_RCV_LARGE, 0, sizeof in, g_set, 0);
-    if (mr == MACH_RCV_TOO_LARGE) {  // not ours: take it off the queue and drop it
-      printf("default-pager: a message of %u bytes (id %d) is too large, dropped\n", req->msgh_size, req->msgh_id);
-      (void)mach_msg(req, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, 0, g_set, 0);  // too small again: the kernel destroys it
-      continue;
+    mach_msg_return_t mr = mach_msg(req, MACH_RCV_MSG, 0, sizeof in, g_set, 0);
+    if (mr != MACH_MSG_SUCCESS) {
+      // Too large for any of our messages: the kernel destroyed it. Other
+      // errors would repeat forever: the set is gone.
+      printf("default-pager: receive: %#x%s\n", mr, mr == MACH_RCV_TOO_LARGE ? " (dropped)" : "");
+      if (mr == MACH_RCV_TOO_LARGE) continue;
+      task_terminate_self(1);
     }
-    CHECK_KR(mr, MACH_MSG_SUCCESS);
     if (req->msgh_id == MACH_NOTIFY_NO_SENDERS && req->msgh_local_port == g_default) {
       g_no_senders = true;
     } else {

@@ -696,6 +696,7 @@ CASES = [
                  DP_BAD_BEFORE + r'default-pager: memory_object_init for object \d+ ignored)',
                  DP_BAD_BEFORE + r'default-pager: data_unlock of object \d+ at 0 ignored)',
                  DP_BAD_BEFORE + r'default-pager: malformed message id 2203 )',
+                 DP_BAD_BEFORE + r'default-pager: receive: 0x10004004 \(dropped\))',
                  r'dp-client: bad requests refused, the pager still serves',
                  r'default-pager: object \d+ terminated, 10 slots freed, 0 of 1024 in use',
                  r'dp-client: 512 pages returned and read back',

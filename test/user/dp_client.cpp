@@ -158,6 +158,15 @@ void small_object() {
   CHECK_KR(rpc_memory_object_data_unlock(obj, g_ctl, 0, kPage, VM_PROT_WRITE), KERN_SUCCESS);
   // A message of the object interface on the default port: not understood.
   CHECK_KR(rpc_memory_object_data_request(g_pager, g_ctl, 0, kPage, VM_PROT_READ), KERN_SUCCESS);
+  // A message larger than any of the protocol's: dropped by the receive.
+  struct {
+    mach_msg_header_t h;
+    uint8_t junk[2048];
+  } big{};
+  big.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  big.h.msgh_remote_port = obj;
+  big.h.msgh_id = MEMORY_OBJECT_DATA_REQUEST_ID;
+  CHECK_KR(mach_msg(&big.h, MACH_SEND_MSG, sizeof big, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
   a = page_in(obj, 0, 8, seeds);  // the pager still serves, data intact
   CHECK(a.supplied == 8 * kPage && a.bad_pages == 0);
   printf("dp-client: bad requests refused, the pager still serves\n");
