@@ -7,11 +7,11 @@
 //
 // It registers its default port with the kernel (vm_set_default_memory_manager)
 // and with the name server, then serves memory_object_default.defs on that
-// port and memory_object.defs on every object port, all in one port set. It
-// never waits for the kernel except in the control routines it calls
-// (data_supply, data_unavailable, data_error), which the kernel answers at
-// once. It ends when no sender of its default port is left and no object
-// lives (in practice only in tests: the kernel keeps a send right).
+// port and memory_object.defs on every object port, all in one port set.
+// One thread; it waits only for the block driver and for the kernel's
+// answers to the control routines it calls (data_supply, data_unavailable,
+// data_error). It ends when no sender of its default port is left and no
+// object lives (in practice only in tests: the kernel keeps a send right).
 #include <block.h>
 #include <io_rpc.h>
 #include <mach/memory_object.h>
