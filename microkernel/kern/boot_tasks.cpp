@@ -188,6 +188,14 @@ kern_return_t start_module_locked(const BootInfo* info, size_t index, Task** sta
   return kr;
 }
 
+// A module without ELF magic is data (the boot file-system archive, say):
+// never started, only mapped by io_module_map.
+bool is_data_module(const BootModule& m) {
+  static constexpr uint8_t kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
+  if (m.end - m.start < sizeof kElfMagic) return true;
+  return __builtin_memcmp(arch::phys_to_virt(m.start), kElfMagic, sizeof kElfMagic) != 0;
+}
+
 }  // namespace
 
 size_t start_boot_tasks(const BootInfo& info) {
@@ -195,6 +203,10 @@ size_t start_boot_tasks(const BootInfo& info) {
   for (size_t i = 0; i < g_module_count; ++i) g_modules[i] = info.modules[i];
   size_t started = 0;
   for (size_t i = 0; i < g_module_count; ++i) {
+    if (is_data_module(g_modules[i])) {
+      kprintf("boot: module %zu (%s): data, %lu bytes\n", i, g_modules[i].cmdline, g_modules[i].end - g_modules[i].start);
+      continue;
+    }
     Task *task = nullptr, *failed = nullptr;
     kern_return_t kr;
     {
@@ -208,8 +220,15 @@ size_t start_boot_tasks(const BootInfo& info) {
 }
 
 kern_return_t restart_boot_module(size_t index, Task** task, Task** failed) {
-  if (index == 0 || index >= g_module_count) return KERN_INVALID_ARGUMENT;
+  if (index == 0 || index >= g_module_count || is_data_module(g_modules[index])) return KERN_INVALID_ARGUMENT;
   return start_module_locked(nullptr, index, task, failed);
+}
+
+bool boot_data_module(size_t index, paddr_t* start, paddr_t* end) {
+  if (index >= g_module_count || !is_data_module(g_modules[index])) return false;
+  *start = g_modules[index].start;
+  *end = g_modules[index].end;
+  return true;
 }
 
 }  // namespace mk

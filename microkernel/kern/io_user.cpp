@@ -268,3 +268,26 @@ kern_return_t io_module_start(io_master_t master, uint32_t index, task_t* task) 
   *task = started;
   return KERN_SUCCESS;
 }
+
+// The module's pages are the kernel's for good (reserved at boot): the
+// object does not own them, and every mapping shares them, read-only.
+kern_return_t io_module_map(io_master_t master, task_t task, uint32_t index, vm_address_t* address, uint64_t* size) {
+  if (!master) return KERN_INVALID_CAPABILITY;
+  if (!task) return KERN_INVALID_ARGUMENT;
+  mk::paddr_t start, end;
+  if (!mk::boot_data_module(index, &start, &end) || end <= start) return KERN_INVALID_ARGUMENT;
+  mk::paddr_t base = mk::page_round_down(start), top = mk::page_round_up(end);
+  mk::LockGuard guard(mk::g_vm_lock);
+  mk::VmObject* object = mk::vm_object_allocate_physical(base, top - base, /*uncached=*/false, /*owns_pages=*/false);
+  if (!object) return KERN_RESOURCE_SHORTAGE;
+  uint64_t addr = 0;
+  kern_return_t kr = mk::vm_map_enter(task->map, &addr, top - base, true, object, 0, false, VM_PROT_READ, VM_PROT_READ,
+                                      VM_INHERIT_SHARE);
+  if (kr != KERN_SUCCESS) {
+    mk::vm_object_deallocate(object);
+    return kr;
+  }
+  *address = addr + (start - base);
+  *size = end - start;
+  return KERN_SUCCESS;
+}

@@ -9,7 +9,6 @@
 kern_return_t vm_map(task_t, vm_address_t*, vm_size_t, vm_address_t, int, mach_port_t, memory_object_offset_t,
                      boolean_t, vm_prot_t, vm_prot_t, vm_inherit_t) { return KERN_FAILURE; }
 kern_return_t vm_set_default_memory_manager(io_master_t, mach_port_t, mach_port_t*) { return KERN_FAILURE; }
-kern_return_t io_module_map(io_master_t, task_t, uint32_t, vm_address_t*, uint64_t*) { return KERN_FAILURE; }
 kern_return_t memory_object_data_supply(memory_object_control_t, memory_object_offset_t, vm_offset_t,
                                         mach_msg_type_number_t, vm_prot_t, boolean_t) { return KERN_FAILURE; }
 kern_return_t memory_object_data_unavailable(memory_object_control_t, memory_object_offset_t, vm_size_t) { return KERN_FAILURE; }
