@@ -47,6 +47,10 @@ kern_return_t ipc_ool_copyin(IpcSpace* space, uint64_t addr, uint64_t size, bool
 kern_return_t ipc_ool_copyout(IpcSpace* space, void* copy, uint64_t size, uint64_t* addr);
 void ipc_ool_discard(void* copy);
 
+// A port with memory_object set died (its receive right was destroyed):
+// the VM fails what waits for that pager. IPC lock held.
+void ipc_env_memory_object_died(class IpcPort* port);
+
 // A waiter that the core has just given a result (a message, an error) and
 // unlinked: make its thread runnable. Called with the IPC lock held.
 void ipc_waiter_wakeup(IpcWaiter* w);

@@ -15,6 +15,7 @@
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
 #include "vm/vm_map_copy.h"
+#include "vm/vm_pager.h"
 
 namespace mk {
 
@@ -28,8 +29,9 @@ IpcPort* g_host_port = nullptr;
 IoMaster g_io_master;
 IpcPort* g_io_master_port = nullptr;
 
-// A kernel-served port: a receive right in the kernel's space.
-IpcPort* kobject_port_alloc(IpcKObjectType type, void* object) {
+}  // namespace
+
+IpcPort* ipc_kobject_port_alloc(IpcKObjectType type, void* object) {
   mach_port_name_t name;
   if (mach_port_allocate(g_kernel_space, MACH_PORT_RIGHT_RECEIVE, &name) != KERN_SUCCESS) return nullptr;
   IpcPort* port = g_kernel_space->lookup(name)->port();
@@ -38,21 +40,19 @@ IpcPort* kobject_port_alloc(IpcKObjectType type, void* object) {
   return port;
 }
 
-void kobject_port_destroy(IpcPort* port) {
+void ipc_kobject_port_destroy(IpcPort* port) {
   if (!port) return;
   port->kobject = nullptr;
   (void)ipc_right_destroy(g_kernel_space, port->receiver_name);
 }
 
-}  // namespace
-
 void ipc_init() {
   g_kernel_space = ipc_space_create(nullptr);
   if (!g_kernel_space) panic("ipc: cannot create the kernel's space");
   LockGuard guard(g_ipc_lock);
-  g_host_port = kobject_port_alloc(IpcKObjectType::kHost, &g_host);
+  g_host_port = ipc_kobject_port_alloc(IpcKObjectType::kHost, &g_host);
   if (!g_host_port) panic("ipc: cannot create the host port");
-  g_io_master_port = kobject_port_alloc(IpcKObjectType::kIoMaster, &g_io_master);
+  g_io_master_port = ipc_kobject_port_alloc(IpcKObjectType::kIoMaster, &g_io_master);
   if (!g_io_master_port) panic("ipc: cannot create the I/O master port");
 }
 
@@ -64,7 +64,7 @@ IpcPort* ipc_io_master_port() { return g_io_master_port; }
 kern_return_t ipc_task_init(Task* task) {
   task->itk_space = ipc_space_create(task);
   if (!task->itk_space) return KERN_RESOURCE_SHORTAGE;
-  task->itk_self = kobject_port_alloc(IpcKObjectType::kTask, task);
+  task->itk_self = ipc_kobject_port_alloc(IpcKObjectType::kTask, task);
   if (!task->itk_self) {
     ipc_space_destroy(task->itk_space);
     task->itk_space = nullptr;
@@ -75,7 +75,7 @@ kern_return_t ipc_task_init(Task* task) {
 
 kern_return_t ipc_thread_init(Thread* thread) {
   thread->ipc_wait.owner = thread;
-  thread->ith_self = kobject_port_alloc(IpcKObjectType::kThread, thread);
+  thread->ith_self = ipc_kobject_port_alloc(IpcKObjectType::kThread, thread);
   return thread->ith_self ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
 }
 
@@ -97,7 +97,7 @@ void ipc_task_terminate(Task* task) {
       if (MACH_PORT_VALID(name)) (void)ipc_right_dealloc(g_kernel_space, name);
       name = MACH_PORT_NULL;
     }
-    kobject_port_destroy(t.ith_self);
+    ipc_kobject_port_destroy(t.ith_self);
     t.ith_self = nullptr;
     ipc_right_release(t.ith_exception, MACH_MSG_TYPE_PORT_SEND);
     t.ith_exception = nullptr;
@@ -106,7 +106,7 @@ void ipc_task_terminate(Task* task) {
   }
   if (task->itk_space) ipc_space_destroy(task->itk_space);
   task->itk_space = nullptr;
-  kobject_port_destroy(task->itk_self);
+  ipc_kobject_port_destroy(task->itk_self);
   task->itk_self = nullptr;
   ipc_right_release(task->itk_bootstrap, MACH_MSG_TYPE_PORT_SEND);
   task->itk_bootstrap = nullptr;
@@ -200,5 +200,7 @@ void ipc_ool_discard(void* copy) {
 }
 
 void ipc_waiter_wakeup(IpcWaiter* w) { thread_wakeup(static_cast<Thread*>(w->owner)); }
+
+void ipc_env_memory_object_died(IpcPort* port) { vm_pager_port_died(port); }
 
 }  // namespace mk

@@ -50,6 +50,13 @@ IpcPort* ipc_port_make_send_kernel(IpcPort* port);
 // name (MACH_PORT_NULL when port is null, MACH_PORT_DEAD when it cannot).
 mach_port_name_t ipc_port_copyout_send(IpcPort* port, IpcSpace* space);
 
+// A kernel-served port of kind `type` for `object`: a receive right in the
+// kernel's space (port->receiver_name); nullptr when memory is out. Destroy
+// it (holders of send rights see a dead name) with ipc_kobject_port_destroy.
+// IPC lock held.
+IpcPort* ipc_kobject_port_alloc(IpcKObjectType type, void* object);
+void ipc_kobject_port_destroy(IpcPort* port);
+
 // A message to a kernel-served port (task, thread, host): the kernel
 // handles it at once and sends any reply. IPC lock held; the kmsg is consumed.
 void ipc_kobject_server(IpcKmsg* request);

@@ -38,6 +38,7 @@
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "vm/vm_kern.h"
+#include "vm/vm_pager.h"
 #include "vm/vm_map_copy.h"
 #include "hostServer.h"
 #include "ioServer.h"
@@ -502,6 +503,7 @@ void ipc_kobject_server(IpcKmsg* request) {
 }
 
 void ipc_kobject_deferred() {
+  vm_pager_flush();  // what the routines queued for pagers
   Thread* self = current_thread();
   Task* task = self->ipc_terminate;
   if (!task) return;

@@ -80,6 +80,7 @@ void ipc_port_destroy(IpcPort* port) {
   port->receiver = nullptr;
   port->transit_dest = nullptr;
 
+  if (port->memory_object) ipc_env_memory_object_died(port);
   ipc_waiters_fail(port->receivers, MACH_RCV_PORT_DIED);
   ipc_waiters_fail(port->senders, MACH_SEND_INVALID_DEST);
 

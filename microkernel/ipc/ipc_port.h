@@ -87,6 +87,9 @@ class IpcPort {
   IpcDeadNameRequestList dnrequests;
   IpcKObjectType kotype = IpcKObjectType::kNone;
   void* kobject = nullptr;
+  // The kernel's state for the memory object this port is (a pager's
+  // port that was vm_mapped: vm/vm_pager.h); its death is reported.
+  void* memory_object = nullptr;
 
   bool in_transit() const { return active && receiver == nullptr; }
 };

@@ -9,7 +9,9 @@
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "vm/pmap.h"
+#include "vm/vm_kern.h"
 #include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 
 namespace mk {
 namespace {
@@ -47,6 +49,26 @@ IpcPort* send_target(IpcSpace* space, mach_port_name_t name) {
   return e->port();
 }
 
+// Out-of-line regions that will be copied byte for byte under the IPC lock
+// (small ones, physical copies) are faulted in first, where a fault may
+// still wait for a pager. Errors are left to the copy-in to report.
+void prefault_ool(IpcKmsg* kmsg, mach_msg_size_t send_size) {
+  if (send_size < sizeof(mach_msg_header_t) + sizeof(mach_msg_body_t)) return;
+  mach_msg_size_t count = kmsg->descriptor_count();
+  if (count > (send_size - sizeof(mach_msg_header_t) - sizeof(mach_msg_body_t)) / sizeof(mach_msg_descriptor_t))
+    return;
+  mach_msg_descriptor_t* d = kmsg->descriptors();
+  for (mach_msg_size_t i = 0; i < count; i++) {
+    if (d[i].type.type != MACH_MSG_OOL_DESCRIPTOR) continue;
+    const mach_msg_ool_descriptor_t& o = d[i].out_of_line;
+    if (o.size == 0 || (o.size >= kVmCopyVirtualMin && o.copy != MACH_MSG_PHYSICAL_COPY)) continue;
+    uint64_t addr = reinterpret_cast<uint64_t>(o.address), end;
+    if (__builtin_add_overflow(addr, uint64_t(o.size), &end)) continue;
+    for (uint64_t va = addr & ~kPageMask; va < end; va += kPageSize)
+      if (vm_fault_current(va, VM_PROT_READ) != KERN_SUCCESS) break;
+  }
+}
+
 mach_msg_return_t do_send(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_t send_size,
                           mach_msg_timeout_t timeout) {
   if (send_size < sizeof(mach_msg_header_t) || (send_size & 3)) return MACH_SEND_MSG_TOO_SMALL;
@@ -60,6 +82,7 @@ mach_msg_return_t do_send(Task* task, uint64_t msg, mach_msg_option_t option, ma
   bool can_wait = !(option & MACH_SEND_TIMEOUT) || timeout != 0;
   uint64_t deadline = (option & MACH_SEND_TIMEOUT) ? deadline_after(timeout) : 0;
   mach_msg_header_t* h = kmsg->header();
+  if (h->msgh_bits & MACH_MSGH_BITS_COMPLEX) prefault_ool(kmsg, send_size);
   mach_msg_type_name_t rd = MACH_MSGH_BITS_REMOTE(h->msgh_bits);
   mach_msg_type_name_t dest_type = ipc_right_result_type(rd);
 

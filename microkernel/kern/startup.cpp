@@ -12,7 +12,9 @@
 #include "kern/selftest.h"
 #include "kern/symbols.h"
 #include "kern/task.h"
+#include "vm/pmap.h"
 #include "vm/vm_kern.h"
+#include "vm/vm_pageout.h"
 #include "vm/vm_resident.h"
 
 namespace mk {
@@ -38,6 +40,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
   print_memory_map(info);
   vm_resident_init(info, reserved);
   kalloc_init();
+  pmap_init(page_round_up(highest_usable_address(info)));  // reverse mappings of the pool's frames
   vm_init();
   symbols_init(info);
   sched_init();
@@ -52,6 +55,7 @@ void kernel_startup(const BootInfo& info, BootReservations& reserved) {
 void kernel_run(const BootInfo& info) {
   char name[32];
   if (boot_arg(info.cmdline, "selftest", name, sizeof name)) run_selftest(name);
+  vm_pageout_init();
   size_t tasks = start_boot_tasks(info);
   bool halt_when_done = boot_flag(info.cmdline, "halt_when_idle");
   if (tasks == 0) kprintf("kernel: no boot tasks; timer ticks every second below\n");

@@ -11,6 +11,7 @@
 #include "lib/result.h"
 #include "lib/zone.h"
 #include "vm/vm_kern.h"
+#include "vm/vm_pager.h"
 #include "vm/vm_map.h"
 
 namespace mk {
@@ -187,6 +188,8 @@ void task_terminate(Task* task, int status, const char* why) {
   if (!task->terminated) {
     ipc_task_terminate(task);
     vm_map_clear(task->map);
+    vm_pager_task_terminated(task);
+    vm_pager_flush();  // pagers hear of objects the task held last
   }
   uint64_t irq = g_sched_lock.lock();
   Thread* self = current_thread();

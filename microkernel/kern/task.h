@@ -21,6 +21,9 @@ namespace mk {
 
 class Task {
  public:
+  // The default pager runs on the reserve below page-out's low-water mark
+  // (vm_pageout_daemon.cpp): it must keep working to make memory free.
+  bool vm_privileged = false;
   using ThreadList = boost::intrusive::list<
       Thread, boost::intrusive::member_hook<Thread, boost::intrusive::list_member_hook<>, &Thread::task_link>>;
 

@@ -49,6 +49,12 @@ class Thread {
   // request (exception, thread and task port), released by
   // ipc_task_terminate when the thread is ended as it waits for the answer.
   mach_port_name_t ith_exc_names[3] = {};
+
+  // VM (guarded by the VM lock): the page a fault waits for from a pager
+  // (vm_pager_wait), with a reference on its object; linked while asleep.
+  boost::intrusive::list_member_hook<> vm_wait_link;
+  class VmObject* vm_wait_object = nullptr;
+  uint64_t vm_wait_offset = 0;
 };
 
 }  // namespace mk

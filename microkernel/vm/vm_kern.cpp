@@ -9,6 +9,9 @@
 #include "vm/vm_map.h"
 #include "vm/vm_map_copy.h"
 #include "vm/vm_object.h"
+#include "vm/vm_pageout.h"
+#include "vm/vm_pager.h"
+#include "ipc/ipc_kernel.h"
 
 namespace mk {
 
@@ -29,6 +32,7 @@ kern_return_t kernel_transfer(VmMap* map, uint64_t addr, void* kbuf, uint64_t le
 
 void vm_init() {
   if (vm_page_init(vm_env_total_pages() / 4) != KERN_SUCCESS) panic("vm: no memory for the page hash");
+  vm_pager_init();
 }
 
 kern_return_t vm_map_create_user(VmMap** out) {
@@ -56,8 +60,28 @@ kern_return_t vm_fault_current(uint64_t addr, vm_prot_t access) {
   // memory through the MMU, so this is a bad address from a caller. (One
   // CPU: a held lock is ours. SMP needs the lock to record its owner.)
   if (g_vm_lock.is_locked()) return KERN_INVALID_ADDRESS;
-  LockGuard guard(g_vm_lock);
-  return vm_fault(task->map, addr, access, nullptr);
+  // Under the IPC lock (the IPC fast path copying) nothing may sleep: a
+  // page that must come from a pager is asked for, and the caller falls
+  // back to a path that can wait.
+  bool can_wait = !g_ipc_lock.is_locked();
+  if (can_wait) vm_pageout_throttle();
+  for (;;) {
+    VmFaultWait wait;
+    uint64_t irq = g_vm_lock.lock();
+    kern_return_t kr = vm_fault(task->map, addr, access, nullptr, can_wait ? &wait : nullptr);
+    if (kr != kVmFaultWait) {
+      g_vm_lock.unlock(irq);
+      if (kr == KERN_RESOURCE_SHORTAGE && can_wait && vm_pageout_wait_for_memory()) continue;
+      if (can_wait) vm_pager_flush();
+      return kr;
+    }
+    // The request goes out before we sleep; then retry the access.
+    g_vm_lock.unlock(irq);
+    vm_pager_flush();
+    irq = g_vm_lock.lock();
+    vm_pager_wait(wait.object, wait.offset, irq);
+    if (task->terminated) return KERN_MEMORY_ERROR;
+  }
 }
 
 kern_return_t vm_map_write_kernel(VmMap* map, uint64_t addr, const void* src, uint64_t len) {
@@ -84,6 +108,9 @@ void vm_statistics_collect(vm_statistics_data_t* s) {
   s->cow_faults = g_vm_fault_counts.cow_copies;
   s->collapses = g_vm_object_counts.collapses;
   s->pages_copied = g_vm_object_counts.pages_copied;
+  s->pageins = g_vm_fault_counts.pager_requests;
+  s->pageouts = g_vm_pager_counts.returns;
+  s->pager_objects = g_vm_pager_counts.objects;
 }
 
 }  // namespace mk

@@ -406,7 +406,12 @@ VmMap* vm_map_fork(VmMap* parent, Pmap* child_pmap) {
       if (pe.object) {
         vm_object_collapse(pe.object);
         if (pe.is_shared && pe.object->ref_count == 1) pe.is_shared = false;
-        if (pe.is_shared || pe.wired_count) {
+        if (pe.object->external && !pe.needs_copy) {
+          // A mapped memory object: the parent keeps writing to it; the
+          // child looks through until it writes (as vm_map_copyin does).
+          vm_object_reference(pe.object);
+          ce->needs_copy = true;
+        } else if (pe.is_shared || pe.wired_count) {
           // Another map writes this memory (a lazy copy would see those
           // writes), or its pages are wired (they must not move).
           ce->object = vm_object_copy_slowly(pe.object, pe.offset, pe.size());

@@ -36,7 +36,9 @@ kern_return_t check_range(VmMap* map, uint64_t start, uint64_t end, vm_prot_t ne
   for (; e && at < end; e = vm_map_first_entry_after(map, e->end)) {
     if (e->start > at) return KERN_INVALID_ADDRESS;
     if (need & ~e->protection) return KERN_PROTECTION_FAILURE;
-    if (e->object && e->object->physical) return KERN_PROTECTION_FAILURE;  // never copied (vm_object.h)
+    // Device memory is never copied (vm_object.h); RAM behind a physical
+    // object (a boot module, a DMA buffer) is, eagerly.
+    if (e->object && e->object->physical && e->object->uncached) return KERN_PROTECTION_FAILURE;
     at = e->end;
   }
   return at >= end ? KERN_SUCCESS : KERN_INVALID_ADDRESS;
@@ -56,7 +58,7 @@ kern_return_t vm_map_copy_bytes(VmMap* map, uint64_t addr, void* kernel_buf, uin
     // Physical objects may be device memory, which the kernel never
     // reaches through the direct map.
     VmMapEntry* e = vm_map_lookup_entry(map, addr);
-    if (e && e->object && e->object->physical) return KERN_PROTECTION_FAILURE;
+    if (e && e->object && e->object->physical && e->object->uncached) return KERN_PROTECTION_FAILURE;
     paddr_t pa;
     kern_return_t kr = vm_fault(map, addr, to_map ? VM_PROT_WRITE : VM_PROT_READ, &pa);
     if (kr != KERN_SUCCESS) return kr;
@@ -96,13 +98,21 @@ kern_return_t copyin_entries(VmMap* map, uint64_t start, uint64_t end, bool forc
     if (e->object) {
       if (e->is_shared && e->object->ref_count == 1) e->is_shared = false;
       uint64_t offset = e->offset + (lo - e->start);
-      if (force_physical || e->is_shared || e->wired_count) {
+      if (force_physical || e->is_shared || e->wired_count || e->object->physical) {
         // Pages someone else writes (or wired ones) are copied now.
         ce->object = vm_object_copy_slowly(e->object, offset, hi - lo);
         if (!ce->object) {
           copy->entry_count = n;
           return KERN_RESOURCE_SHORTAGE;
         }
+      } else if (e->object->external && !e->needs_copy) {
+        // A mapped memory object: the copy looks through to it until it
+        // writes; the source keeps writing to the object itself (the copy
+        // may see those writes, as Linux's MAP_PRIVATE may).
+        vm_object_reference(e->object);
+        ce->object = e->object;
+        ce->offset = offset;
+        ce->needs_copy = true;
       } else {
         // Virtual copy: both sides share the object until one writes.
         vm_object_reference(e->object);
@@ -177,6 +187,26 @@ kern_return_t vm_map_copyin_kernel(const void* data, uint64_t size, VmMapCopy** 
   }
   *out = copy;
   return KERN_SUCCESS;
+}
+
+VmMapCopy* vm_map_copy_object(VmObject* object, uint64_t size) {
+  VmMapCopy* copy = copy_alloc(VmMapCopy::Kind::kEntries, size);
+  if (!copy) return nullptr;
+  auto* e = static_cast<VmMapEntry*>(vm_alloc(sizeof(VmMapEntry)));
+  if (!e) {
+    vm_map_copy_discard(copy);
+    return nullptr;
+  }
+  new (e) VmMapEntry();
+  e->start = 0;
+  e->end = page_round_up(size);
+  e->protection = VM_PROT_DEFAULT;
+  e->max_protection = VM_PROT_ALL;
+  e->inheritance = VM_INHERIT_DEFAULT;
+  e->object = object;
+  copy->entries = e;
+  copy->entry_count = 1;
+  return copy;
 }
 
 kern_return_t vm_map_copyout(VmMap* map, VmMapCopy* copy, uint64_t* addr) {

@@ -16,6 +16,7 @@
 namespace mk {
 
 class VmMap;
+class VmObject;
 
 // Measured with scripts/bench (docs/vm.md): below this, a physical copy wins.
 inline constexpr uint64_t kVmCopyVirtualMin = 4 * 4096;
@@ -40,6 +41,9 @@ kern_return_t vm_map_copyin(VmMap* map, uint64_t addr, uint64_t size, bool destr
                             VmMapCopy** out);
 // A copy of kernel memory (a buffer).
 kern_return_t vm_map_copyin_kernel(const void* data, uint64_t size, VmMapCopy** out);
+// A copy of [0, size) of `object` (taking the caller's reference), as
+// out-of-line data the kernel sends (data_return). nullptr when out.
+VmMapCopy* vm_map_copy_object(VmObject* object, uint64_t size);
 // Place the copy at an address the map chooses; consumes it on success.
 // *addr is where the data starts: at the source's offset in its page for
 // entry copies, page-aligned for buffer copies (as XNU does).

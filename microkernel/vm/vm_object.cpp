@@ -12,6 +12,7 @@ namespace {
 
 void free_object(VmObject* object) {
   while (!object->pages.empty()) vm_page_free(&object->pages.front());
+  if (object->existence) vm_free(object->existence);
   if (object->physical && object->owns_pages) vm_env_phys_release(object->phys_base, object->size / kPageSize);
   object->~VmObject();
   vm_free(object);
@@ -45,10 +46,39 @@ void vm_object_deallocate(VmObject* object) {
   // The last reference to an object is also the reference it held on its
   // shadow: walk down the chain instead of recursing.
   while (object && --object->ref_count == 0) {
+    if (object->pager) {
+      vm_env_object_unreferenced(object);  // the pager hears of it first
+      return;
+    }
     VmObject* shadow = object->shadow;
     free_object(object);
     object = shadow;
   }
+}
+
+void vm_object_terminate(VmObject* object) {
+  VmObject* shadow = object->shadow;
+  free_object(object);
+  vm_object_deallocate(shadow);
+}
+
+bool vm_object_pager_has_page(const VmObject* object, uint64_t offset) {
+  if (object->external) return true;
+  uint64_t bit = offset >> kPageShift;
+  return object->existence && (object->existence[bit / 64] >> (bit % 64) & 1);
+}
+
+bool vm_object_existence_set(VmObject* object, uint64_t offset) {
+  if (!object->existence) {
+    uint64_t words = (object->size / kPageSize + 63) / 64;
+    auto* map = static_cast<uint64_t*>(vm_alloc(words * sizeof(uint64_t)));
+    if (!map) return false;
+    for (uint64_t i = 0; i < words; i++) map[i] = 0;
+    object->existence = map;
+  }
+  uint64_t bit = offset >> kPageShift;
+  object->existence[bit / 64] |= 1ull << (bit % 64);
+  return true;
 }
 
 kern_return_t vm_object_shadow(VmObject** object, uint64_t* offset, uint64_t length) {
@@ -64,8 +94,9 @@ kern_return_t vm_object_shadow(VmObject** object, uint64_t* offset, uint64_t len
 void vm_object_collapse(VmObject* object) {
   // Only the front object can see a backing object nobody else uses: what
   // the front overrides or cannot see is garbage, the rest moves up.
+  if (object->pager) return;
   while (VmObject* backing = object->shadow) {
-    if (backing->ref_count != 1) return;
+    if (backing->ref_count != 1 || backing->pager) return;
     uint64_t window = object->shadow_offset;
     while (!backing->pages.empty()) {
       VmPage* page = &backing->pages.front();
@@ -99,14 +130,21 @@ VmObject* vm_object_copy_slowly(VmObject* object, uint64_t offset, uint64_t leng
   VmObject* copy = vm_object_allocate(length);
   if (!copy) return nullptr;
   for (uint64_t off = 0; off < copy->size; off += kPageSize) {
-    VmPage* src = vm_object_page_find(object, offset + off, nullptr);
-    if (!src) continue;  // zeros stay zero-fill
+    // RAM behind a physical object is its own frames (never device
+    // memory: vm_map_copy refuses that).
+    const void* from = nullptr;
+    if (object->physical) {
+      if (offset + off < object->size) from = vm_env_page_address(object->phys_base + offset + off);
+    } else if (VmPage* src = vm_object_page_find(object, offset + off, nullptr)) {
+      from = vm_page_address(src);
+    }
+    if (!from) continue;  // zeros stay zero-fill
     VmPage* dst = vm_page_alloc(copy, off);
     if (!dst) {
       vm_object_deallocate(copy);
       return nullptr;
     }
-    __builtin_memcpy(vm_page_address(dst), vm_page_address(src), kPageSize);
+    __builtin_memcpy(vm_page_address(dst), from, kPageSize);
     g_vm_object_counts.pages_copied++;
   }
   return copy;

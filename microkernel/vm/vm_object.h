@@ -31,6 +31,20 @@ class VmObject {
   bool uncached = false;     // device memory: mapped with caching off
   bool owns_pages = false;   // the run came from the page pool: released with the object
   paddr_t phys_base = 0;
+  // Memory backed by a pager (vm_pager.h). pager: the kernel's state for
+  // it (its ports and queue), null for memory only the kernel holds.
+  // external: a mapped memory object: every page not resident comes from
+  // its pager. Temporary objects get the default pager when page-out first
+  // evicts one of their pages; `existence` then has a bit for each page the
+  // default pager holds, so only those are asked for.
+  struct VmPager* pager = nullptr;
+  bool external = false;
+  uint64_t* existence = nullptr;
+  // Non-zero once the pager is gone (or gave the object up): faults that
+  // need it fail with KERN_MEMORY_ERROR.
+  kern_return_t pager_error = KERN_SUCCESS;
+  // Pages on their way to a pager (data_return): page-out leaves them.
+  bool pageout_exempt = false;
 };
 
 // A new temporary (anonymous, zero-fill) object of `size` bytes with one
@@ -43,8 +57,19 @@ VmObject* vm_object_allocate_physical(paddr_t phys_base, uint64_t size, bool unc
 void vm_object_reference(VmObject* object);
 // Drop a reference; the last frees the pages and drops the reference the
 // object held on its shadow (iteratively: long chains cannot overflow the
-// kernel stack).
+// kernel stack). An object with a pager goes to vm_env_object_unreferenced
+// instead, which ends it later with vm_object_terminate.
 void vm_object_deallocate(VmObject* object);
+// Free an unreferenced object now: its pages, its existence map, its
+// reference on its shadow.
+void vm_object_terminate(VmObject* object);
+
+// Whether the page at `offset` (not resident) must come from the object's
+// pager rather than from the shadow or zero fill.
+bool vm_object_pager_has_page(const VmObject* object, uint64_t offset);
+// Record that the default pager now holds the page at `offset`. False when
+// the existence map cannot be allocated.
+bool vm_object_existence_set(VmObject* object, uint64_t offset);
 
 // Put a new object in front of *object for copy-on-write of `length` bytes
 // starting at *offset: the new object takes over the caller's reference to
@@ -52,7 +77,8 @@ void vm_object_deallocate(VmObject* object);
 // KERN_RESOURCE_SHORTAGE leaves both untouched.
 kern_return_t vm_object_shadow(VmObject** object, uint64_t* offset, uint64_t length);
 
-// Merge backing objects that only `object` uses into it: their pages that
+// Merge backing objects that only `object` uses into it (never objects
+// with a pager: their missing pages are the pager's): their pages that
 // `object` can see and does not hold itself move up, the rest are freed,
 // and `object` then shadows what they shadowed. Repeats down the chain.
 void vm_object_collapse(VmObject* object);

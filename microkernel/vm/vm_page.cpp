@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "lib/global.h"
 #include "vm/vm_env.h"
 #include "vm/vm_object.h"
 
@@ -12,6 +13,7 @@ VmPageCounts g_vm_page_counts;
 namespace {
 
 VmPage** g_buckets = nullptr;
+constinit Global<VmPageQueue> g_queue;  // built by vm_page_init
 uint64_t g_bucket_mask = 0;
 
 uint64_t bucket_of(const VmObject* object, uint64_t offset) {
@@ -39,19 +41,24 @@ void enter(VmPage* page, VmObject* object, uint64_t offset) {
   hash_insert(page);
   object->pages.push_back(*page);
   object->resident_count++;
+  g_queue->push_back(*page);
 }
 
 void leave(VmPage* page) {
   hash_remove(page);
   page->object->pages.erase(page->object->pages.iterator_to(*page));
+  g_queue->erase(g_queue->iterator_to(*page));
   page->object->resident_count--;
   page->object = nullptr;
 }
 
 }  // namespace
 
+VmPageQueue& vm_page_queue() { return *g_queue; }
+
 kern_return_t vm_page_init(uint64_t buckets_hint) {
   if (g_buckets) return KERN_SUCCESS;
+  g_queue.init();
   uint64_t n = 64;
   while (n < buckets_hint && n < (1ull << 20)) n <<= 1;
   auto* b = static_cast<VmPage**>(vm_alloc(n * sizeof(VmPage*)));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <mach/kern_return.h>
+#include <mach/vm_prot.h>
 #include <stdint.h>
 
 #include <boost/intrusive/list.hpp>
@@ -17,12 +18,30 @@ class VmObject;
 
 struct VmPage {
   boost::intrusive::list_member_hook<> object_link;  // VmObject::pages
+  boost::intrusive::list_member_hook<> queue_link;   // the page-out queue (vm_pageout.h)
   VmPage* hash_next = nullptr;                       // bucket chain
   VmObject* object = nullptr;
   uint64_t offset = 0;      // in the object, page-aligned
   paddr_t phys = 0;
   uint32_t wire_count = 0;  // vm_wire: must stay resident
+  // Pager state (vm_pager.h). A busy page is a placeholder whose data the
+  // pager was asked for: faults on it wait. error: the pager could not
+  // supply it (the next fault reports KERN_MEMORY_ERROR and drops it).
+  bool busy = false;
+  bool error = false;
+  // Differs from what its pager (or zero fill) would give back: eviction
+  // must return it. New pages are dirty; a clean page is mapped without
+  // write access, so the first write comes back to vm_fault and marks it.
+  bool dirty = true;
+  bool precious = false;        // returned to the pager even when clean
+  bool unlock_pending = false;  // data_unlock sent: faults wait for the answer
+  vm_prot_t lock = VM_PROT_NONE;  // accesses that need data_unlock first
 };
+
+// Resident pages in the order page-out considers them (oldest first).
+using VmPageQueue = boost::intrusive::list<
+    VmPage, boost::intrusive::member_hook<VmPage, boost::intrusive::list_member_hook<>, &VmPage::queue_link>>;
+VmPageQueue& vm_page_queue();
 
 // The hash table; once, before any page is allocated. KERN_RESOURCE_SHORTAGE.
 kern_return_t vm_page_init(uint64_t buckets_hint);

@@ -1,6 +1,7 @@
 // The default pager (docs/pagers.md, "Default pager"): backs the kernel's
 // temporary (anonymous) memory objects with 4 KiB slots of a block device.
-//   default_pager.elf [DEVICE [REGISTRATIONS]]
+//   default_pager.elf [DEVICE [REGISTRATIONS [standalone]]]  (standalone: a test
+//   plays the kernel; the pager does not register with the real one)
 //     DEVICE: the name server name of the block device (default "blk", the
 //     virtio-blk driver); REGISTRATIONS: how many times "default-pager" is
 //     registered (the test name server hands each registration out once).
@@ -312,7 +313,7 @@ uint64_t parse(const char* s, uint64_t dflt) {
   return v;
 }
 
-void start(const char* device, uint64_t registrations) {
+void start(const char* device, uint64_t registrations, bool standalone) {
   mach_port_t master = ns_lookup("io-master");
   g_dev = ns_lookup(device);
   uint32_t sector_size = 0;
@@ -329,8 +330,12 @@ void start(const char* device, uint64_t registrations) {
   // The kernel gets a copy of a send right; ours goes right after.
   CHECK_KR(mach_port_insert_right(mach_task_self(), g_default, g_default, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
   mach_port_t old = MACH_PORT_NULL;
-  kern_return_t kr = rpc_vm_set_default_memory_manager(master, g_default, &old);
-  if (kr == KERN_SUCCESS) {
+  // standalone: a test plays the kernel; the real one must not hold a right
+  // (the pager ends when its last sender goes).
+  kern_return_t kr = standalone ? KERN_SUCCESS : rpc_vm_set_default_memory_manager(master, g_default, &old);
+  if (standalone) {
+    printf("default-pager: standalone, not registered with the kernel\n");
+  } else if (kr == KERN_SUCCESS) {
     printf("default-pager: registered with the kernel as the default memory manager\n");
     if (MACH_PORT_VALID(old)) (void)mach_port_deallocate(mach_task_self(), old);
   } else {
@@ -350,7 +355,8 @@ void start(const char* device, uint64_t registrations) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  start(argc > 1 ? argv[1] : "blk", parse(argc > 2 ? argv[2] : nullptr, 1));
+  start(argc > 1 ? argv[1] : "blk", parse(argc > 2 ? argv[2] : nullptr, 1),
+        argc > 3 && !strcmp(argv[3], "standalone"));
   constexpr size_t kIn = memory_object_MAX_REQUEST_SIZE > memory_object_default_MAX_REQUEST_SIZE
                              ? memory_object_MAX_REQUEST_SIZE
                              : memory_object_default_MAX_REQUEST_SIZE;

@@ -104,5 +104,6 @@ kern_return_t ipc_ool_copyout(IpcSpace* space, void* copy, uint64_t size, uint64
 void ipc_ool_discard(void* copy) { free(copy); }
 
 void ipc_waiter_wakeup(IpcWaiter* w) { hostipc::woken.push_back(w); }
+void ipc_env_memory_object_died(IpcPort*) {}  // no pagers on the host
 
 }  // namespace mk

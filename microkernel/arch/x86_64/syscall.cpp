@@ -79,7 +79,9 @@ void user_exception(TrapFrame& f, kern_return_t fault) {
     const char* access = (f.error & 0x10) ? "execute" : (f.error & 2) ? "write" : "read";
     snformat(why, sizeof why, "terminated: #PF Page fault, %s at 0x%016lx (%s), rip 0x%016lx", access, cr2,
              fault == KERN_PROTECTION_FAILURE ? "protection violation"
-             : fault == KERN_RESOURCE_SHORTAGE ? "out of memory" : "not mapped", f.rip);
+             : fault == KERN_RESOURCE_SHORTAGE ? "out of memory"
+             : fault == KERN_MEMORY_ERROR    ? "memory error: its pager failed"
+                                             : "not mapped", f.rip);
   } else {
     snformat(why, sizeof why, "terminated: %s (error code 0x%lx), rip 0x%016lx", exception_name(f.vector),
              f.error, f.rip);

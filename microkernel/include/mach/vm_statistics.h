@@ -19,7 +19,9 @@ typedef struct vm_statistics_data {  /* not "vm_statistics": that is the call (v
   uint64_t cow_faults;       /* of which copy-on-write copies */
   uint64_t collapses;        /* shadow objects merged into their shadower */
   uint64_t pages_copied;     /* pages copied eagerly (small or shared regions) */
-  uint64_t reserved[3];
+  uint64_t pageins;          /* pages asked of pagers (data_request, data_unlock) */
+  uint64_t pageouts;         /* pages sent back to pagers (data_return) */
+  uint64_t pager_objects;    /* objects with a pager (external or paged out) */
 } vm_statistics_data_t;
 
 #define VM_STATISTICS_COUNT ((unsigned)(sizeof(vm_statistics_data_t) / sizeof(uint64_t)))

@@ -1,0 +1,113 @@
+// The page-out daemon (vm_pageout.h): a kernel thread that runs the clock
+// scan when free memory falls below the low-water mark and stops above the
+// high one. Faults below the low-water mark wait for it, except in the
+// default pager's task, which must keep working to make memory free (its
+// pages come from the reserve between zero and the low-water mark).
+#include "ipc/ipc_kernel.h"
+#include "kern/console.h"
+#include "kern/panic.h"
+#include "kern/sched.h"
+#include "kern/task.h"
+#include "vm/vm_env.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_pageout.h"
+#include "vm/vm_pager.h"
+
+namespace mk {
+namespace {
+
+Thread* g_daemon = nullptr;
+bool g_daemon_idle = false;  // blocked without a deadline (VM lock)
+
+uint64_t low_water() {
+  uint64_t total = vm_env_total_pages();
+  uint64_t low = total / 32;
+  return low < 128 ? 128 : low;
+}
+
+uint64_t high_water() { return low_water() * 2; }
+
+void wake_daemon() {
+  LockGuard guard(g_vm_lock);
+  if (g_daemon && g_daemon_idle) {
+    g_daemon_idle = false;
+    thread_wakeup(g_daemon);
+  }
+}
+
+// One batch: the scan under both locks (a temporary object's first
+// page-out makes a port), then the messages go out.
+uint64_t evict_batch() {
+  uint64_t gone;
+  {
+    LockGuard ipc(g_ipc_lock);
+    LockGuard vm(g_vm_lock);
+    gone = vm_pageout_scan(64, 1024, vm_pager_return_page);
+  }
+  vm_pager_flush();
+  return gone;
+}
+
+void daemon(void*) {
+  for (;;) {
+    uint64_t idle_rounds = 0;
+    while (vm_env_free_pages() < high_water() && idle_rounds < 8) {
+      uint64_t gone = evict_batch();
+      // Returned pages are free only once their pager is done with them:
+      // let it run.
+      if (gone == 0) {
+        idle_rounds++;
+        thread_sleep_ticks(1);
+      } else {
+        idle_rounds = 0;
+        if (vm_env_free_pages() < low_water()) thread_sleep_ticks(1);
+      }
+    }
+    uint64_t irq = g_vm_lock.lock();
+    if (vm_env_free_pages() >= low_water()) {
+      g_daemon_idle = true;
+      thread_block_unlock(g_vm_lock, irq, 0);
+    } else {
+      g_vm_lock.unlock(irq);
+      thread_sleep_ticks(2);  // nothing could go: look again later
+    }
+  }
+}
+
+bool privileged() {
+  Task* task = current_task();
+  return task && task->vm_privileged;
+}
+
+}  // namespace
+
+void vm_pageout_init() {
+  if (thread_create_kernel("vm_pageout", daemon, nullptr, 20, &g_daemon) != KERN_SUCCESS)
+    panic("vm: cannot start the page-out daemon");
+}
+
+bool vm_pageout_wait_for_memory() {
+  if (privileged()) {
+    // The default pager itself: the reserve is empty too. Give the daemon a
+    // moment; the pager's own writes free pages.
+    thread_sleep_ticks(1);
+    return vm_env_free_pages() > 0;
+  }
+  for (int i = 0; i < 200; i++) {
+    wake_daemon();
+    thread_sleep_ticks(1);
+    if (vm_env_free_pages() > low_water()) return true;
+  }
+  kprintf("vm: out of memory: nothing more can be paged out\n");
+  return false;
+}
+
+void vm_pageout_throttle() {
+  if (vm_env_free_pages() >= low_water() || privileged()) return;
+  for (int i = 0; i < 200 && vm_env_free_pages() < low_water(); i++) {
+    wake_daemon();
+    thread_sleep_ticks(1);
+  }
+}
+
+}  // namespace mk

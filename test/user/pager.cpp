@@ -1,0 +1,225 @@
+// External pager tests (cases pager-*): a test pager that supplies pattern
+// pages and a client that maps its memory object with vm_map.
+//   pager.elf serve [die|error]  the pager: registers "test-pager" with the
+//                                name server; `die` ends itself on the first
+//                                data_request, `error` answers page 7 with
+//                                data_error
+//   pager.elf client             maps 16 pages, checks the pattern, dirties
+//                                pages 2 and 5 and unmaps: the pager must
+//                                see data_return of exactly those, then
+//                                terminate
+//   pager.elf victim             touches page 0 of a pager that dies (or
+//                                page 7 of one that fails): must not return
+//   pager.elf bench N            the cost of a fault served by the pager
+#include <mach/memory_object.h>
+#include <memory_object_control_rpc.h>
+#include <memory_object_server.h>
+#include <vm_rpc.h>
+
+#include "ipc_util.h"
+
+const char* g_role = "pager";
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPages = 16;
+constexpr uint32_t kMarker = 0xd1a7d1a7;
+
+uint32_t pattern(uint64_t offset, uint64_t i) { return uint32_t(offset * 0x9e37u + i * 2654435761u) | 1u; }
+
+enum class Mode { kServe, kDie, kError };
+Mode g_mode = Mode::kServe;
+mach_port_t g_object = MACH_PORT_NULL;
+uint64_t g_requests = 0, g_returns = 0, g_bad_returns = 0;
+bool g_done = false;
+alignas(4096) uint32_t g_page[kPage / 4];
+
+}  // namespace
+
+// memory_object.defs, served.
+
+kern_return_t memory_object_init(memory_object_t, memory_object_control_t control, vm_size_t page_size) {
+  printf("pager: init, page size %lu\n", page_size);
+  CHECK_KR(rpc_memory_object_ready(control, FALSE), KERN_SUCCESS);
+  // Bad calls get errors, not crashes.
+  CHECK_KR(rpc_memory_object_data_unavailable(control, 100, kPage), KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_memory_object_lock_request(control, 0, kPage, 7, FALSE, VM_PROT_NONE, MACH_PORT_NULL),
+           KERN_INVALID_VALUE);
+  CHECK_KR(rpc_memory_object_data_supply(mach_task_self(), 0, vm_offset_t(g_page), kPage, VM_PROT_NONE, FALSE),
+           KERN_INVALID_ARGUMENT);
+  mach_port_deallocate(mach_task_self(), control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_terminate(memory_object_t, memory_object_control_t control) {
+  printf("pager: terminate after %lu requests, %lu returns (%lu wrong)\n", g_requests, g_returns, g_bad_returns);
+  if (g_returns == 2 && g_bad_returns == 0) printf("pager: PASS: dirty pages came back, then terminate\n");
+  mach_port_deallocate(mach_task_self(), control);
+  g_done = true;
+  return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_data_request(memory_object_t, memory_object_control_t control,
+                                         memory_object_offset_t offset, vm_size_t length, vm_prot_t) {
+  g_requests++;
+  if (g_mode == Mode::kDie) {
+    printf("pager: dying with a request pending\n");
+    task_terminate_self(0);
+  }
+  if (g_mode == Mode::kError && offset == 7 * kPage) {
+    CHECK_KR(rpc_memory_object_data_error(control, offset, length, KERN_FAILURE), KERN_SUCCESS);
+  } else {
+    for (uint64_t i = 0; i < kPage / 4; i++) g_page[i] = pattern(offset, i);
+    CHECK_KR(rpc_memory_object_data_supply(control, offset, vm_offset_t(g_page), kPage, VM_PROT_NONE, FALSE),
+             KERN_SUCCESS);
+  }
+  mach_port_deallocate(mach_task_self(), control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_data_unlock(memory_object_t, memory_object_control_t control, memory_object_offset_t,
+                                        vm_size_t, vm_prot_t) {
+  mach_port_deallocate(mach_task_self(), control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_lock_completed(mach_port_t, memory_object_control_t control, memory_object_offset_t,
+                                           vm_size_t) {
+  mach_port_deallocate(mach_task_self(), control);
+  return KERN_SUCCESS;
+}
+
+kern_return_t memory_object_data_return(memory_object_t, memory_object_control_t control,
+                                        memory_object_offset_t offset, vm_offset_t data,
+                                        mach_msg_type_number_t dataCnt, boolean_t dirty, boolean_t) {
+  g_returns++;
+  auto* w = reinterpret_cast<const uint32_t*>(data);
+  bool ok = dataCnt == kPage && dirty && (offset == 2 * kPage || offset == 5 * kPage) && w[0] == kMarker;
+  for (uint64_t i = 1; ok && i < kPage / 4; i++) ok = w[i] == pattern(offset, i);
+  if (!ok) g_bad_returns++;
+  printf("pager: data_return offset %#lx dirty %d: %s\n", offset, dirty, ok ? "the client's write" : "WRONG");
+  rpc_vm_deallocate(mach_task_self(), data, dataCnt);
+  mach_port_deallocate(mach_task_self(), control);
+  return KERN_SUCCESS;
+}
+
+namespace {
+
+void serve() {
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_object), KERN_SUCCESS);
+  ns_register("test-pager", g_object, MACH_MSG_TYPE_MAKE_SEND);
+  alignas(8) uint8_t in[8192], out[512];
+  auto* req = reinterpret_cast<mach_msg_header_t*>(in);
+  auto* rep = reinterpret_cast<mach_msg_header_t*>(out);
+  while (!g_done) {
+    CHECK_KR(mach_msg(req, MACH_RCV_MSG, 0, sizeof in, g_object, 0), MACH_MSG_SUCCESS);
+    if (!memory_object_server(req, rep)) printf("pager: unexpected message id %d\n", req->msgh_id);
+  }
+}
+
+mach_port_t map_object(vm_address_t* addr) {
+  mach_port_t object = ns_lookup("test-pager");
+  *addr = 0;
+  // Errors first: no task, unaligned offset, protections beyond the maximum.
+  CHECK_KR(rpc_vm_map(mach_task_self(), addr, kPages * kPage, 0, VM_FLAGS_ANYWHERE, object, 100, FALSE,
+                      VM_PROT_READ, VM_PROT_READ, VM_INHERIT_DEFAULT),
+           KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_vm_map(mach_task_self(), addr, kPages * kPage, 0, VM_FLAGS_ANYWHERE, object, 0, FALSE,
+                      VM_PROT_DEFAULT, VM_PROT_READ, VM_INHERIT_DEFAULT),
+           KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_vm_map(mach_task_self(), addr, kPages * kPage, 0, VM_FLAGS_ANYWHERE, mach_task_self(), 0, FALSE,
+                      VM_PROT_READ, VM_PROT_READ, VM_INHERIT_DEFAULT),
+           KERN_INVALID_ARGUMENT);
+  CHECK_KR(rpc_vm_map(mach_task_self(), addr, kPages * kPage, 0xffff, VM_FLAGS_ANYWHERE, object, 0, FALSE,
+                      VM_PROT_DEFAULT, VM_PROT_ALL, VM_INHERIT_DEFAULT),
+           KERN_SUCCESS);
+  CHECK((*addr & 0xffff) == 0);
+  return object;
+}
+
+void client() {
+  vm_address_t addr;
+  map_object(&addr);
+  vm_statistics_data_t before, after;
+  CHECK_KR(rpc_vm_statistics(mach_task_self(), &before), KERN_SUCCESS);
+  auto* w = reinterpret_cast<volatile uint32_t*>(addr);
+  for (uint64_t p = 0; p < kPages; p++)
+    for (uint64_t i = 0; i < kPage / 4; i += 97) CHECK(w[p * kPage / 4 + i] == pattern(p * kPage, i));
+  CHECK_KR(rpc_vm_statistics(mach_task_self(), &after), KERN_SUCCESS);
+  CHECK(after.pageins - before.pageins == kPages);
+  printf("client: PASS: %lu pages read through the pager, one request each\n", kPages);
+  w[2 * kPage / 4] = kMarker;
+  w[5 * kPage / 4] = kMarker;
+  CHECK_KR(rpc_vm_deallocate(mach_task_self(), addr, kPages * kPage), KERN_SUCCESS);
+  printf("client: unmapped\n");
+}
+
+void victim() {
+  vm_address_t addr;
+  map_object(&addr);
+  auto* w = reinterpret_cast<volatile uint32_t*>(addr);
+  CHECK(w[0] == pattern(0, 0));  // with a pager that dies, the task ends right here
+  printf("victim: page 0 read; touching page 7\n");
+  uint32_t v = w[7 * kPage / 4];
+  printf("victim: FAILED: page 7 read %#x\n", v);
+}
+
+void bench(uint64_t n) {
+  vm_address_t addr;
+  mach_port_t object = ns_lookup("test-pager");
+  addr = 0;
+  CHECK_KR(rpc_vm_map(mach_task_self(), &addr, n * kPage, 0, VM_FLAGS_ANYWHERE, object, 0, FALSE, VM_PROT_READ,
+                      VM_PROT_READ, VM_INHERIT_DEFAULT),
+           KERN_SUCCESS);
+  auto* w = reinterpret_cast<volatile uint32_t*>(addr);
+  uint64_t* cost = nullptr;
+  vm_address_t buf = 0;
+  CHECK_KR(rpc_vm_allocate(mach_task_self(), &buf, n * 8, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+  cost = reinterpret_cast<uint64_t*>(buf);
+  for (uint64_t i = 0; i < n; i++) cost[i] = 0;  // resident before timing
+  for (uint64_t p = 0; p < n; p++) {
+    uint64_t t0 = rdtsc();
+    (void)w[p * kPage / 4];
+    cost[p] = rdtsc() - t0;
+  }
+  // Median of the later half (the first faults warm the pager's code up).
+  uint64_t m = n / 2;
+  for (uint64_t i = m; i < n; i++)
+    for (uint64_t j = i + 1; j < n; j++)
+      if (cost[j] < cost[i]) {
+        uint64_t t = cost[i];
+        cost[i] = cost[j];
+        cost[j] = t;
+      }
+  printf("BENCH pager_fault instructions=%lu iterations=%lu\n", cost[m + (n - m) / 2], n - m);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* what = argc > 1 ? argv[1] : "";
+  if (!strcmp(what, "serve")) {
+    const char* how = argc > 2 ? argv[2] : "";
+    g_mode = !strcmp(how, "die") ? Mode::kDie : !strcmp(how, "error") ? Mode::kError : Mode::kServe;
+    serve();
+    return 0;
+  }
+  g_role = what;
+  if (!strcmp(what, "client")) {
+    client();
+    return 0;
+  }
+  if (!strcmp(what, "victim")) {
+    victim();
+    return 1;
+  }
+  if (!strcmp(what, "bench")) {
+    uint64_t n = 0;
+    for (const char* c = argc > 2 ? argv[2] : "64"; *c >= '0' && *c <= '9'; c++) n = n * 10 + uint64_t(*c - '0');
+    bench(n >= 4 && n <= 4096 ? n : 64);
+    return 0;
+  }
+  printf("pager: usage: pager.elf serve [die|error] | client | victim | bench N\n");
+  return 2;
+}
