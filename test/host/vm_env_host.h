@@ -28,6 +28,14 @@ bool pmap_lookup(const Pmap* pmap, uint64_t va, paddr_t* pa, vm_prot_t* prot, bo
 // object (vm_env_phys_release frees it); runs not yet released.
 paddr_t grab_run(uint64_t npages);
 uint64_t runs_in_use();
+// Reverse mappings (vm/pmap.h): after n more record allocations, fail
+// every one, so pmap_enter of a new mapping fails (n < 0: never fail).
+void fail_records_after(int64_t n);
+// Records of (pmap, va) on pa's list: 1 for a recorded mapping.
+uint64_t pv_record_count(const Pmap* pmap, uint64_t va, paddr_t pa);
+// Over every live pmap: recorded mappings without exactly one record,
+// records of no mapping, cached mappings without a record. 0 when sound.
+uint64_t pv_problems();
 // Pretend the MMU set referenced/modified on va's mapping.
 void pmap_touch(Pmap* pmap, uint64_t va, unsigned bits);
 

@@ -48,6 +48,8 @@ inline void check_same(const Snapshot& before, const Snapshot& now) {
   CHECK(now.wired == before.wired);
 }
 
+inline void check_pmap(VmMap* map);
+
 // Every test case holds one: maps made through it are deallocated at the
 // end (unless the test did it), then nothing may be left over.
 struct VmFixture {
@@ -56,6 +58,7 @@ struct VmFixture {
 
   VmFixture() {
     host_vm::fail_page_grabs_after(-1);
+    host_vm::fail_records_after(-1);
     REQUIRE(vm_page_init(1024) == KERN_SUCCESS);  // idempotent: the first test allocates the hash
     base = Snapshot::take();
   }
@@ -90,8 +93,13 @@ struct VmFixture {
   }
   ~VmFixture() {
     host_vm::fail_page_grabs_after(-1);
-    for (VmMap* m : maps) vm_map_deallocate(m);
+    host_vm::fail_records_after(-1);
+    for (VmMap* m : maps) {
+      check_pmap(m);  // defined below
+      vm_map_deallocate(m);
+    }
     check_same(base, Snapshot::take());
+    CHECK(host_vm::pv_problems() == 0);
   }
 };
 
@@ -219,7 +227,9 @@ inline void check_map(VmMap* map) {
 // The pmap is a cache of the map: every translation it holds lies inside
 // an entry, points at the page the entry sees at that address, never
 // grants more than the entry allows, and grants write only to a page of
-// the entry's own object that no copy-on-write is pending on.
+// the entry's own object that no copy-on-write is pending on. Each
+// translation of a resident page has exactly one reverse-mapping record,
+// and no pmap has records of mappings it lacks (pv_problems).
 inline void check_pmap(VmMap* map) {
   REQUIRE(map->pmap);
   uint64_t mapped = 0;
@@ -249,6 +259,7 @@ inline void check_pmap(VmMap* map) {
       VmPage* page = vm_object_page_find(e.object, e.offset + (va - e.start), &holder);
       REQUIRE(page != nullptr);
       CHECK(page->phys == m.pa);
+      CHECK(host_vm::pv_record_count(map->pmap, va, m.pa) == 1);
       if (m.prot & VM_PROT_WRITE) {
         CHECK(holder == e.object);
         CHECK_FALSE(e.needs_copy);
@@ -256,6 +267,7 @@ inline void check_pmap(VmMap* map) {
     }
   }
   CHECK(host_vm::pmap_mapping_count(map->pmap) == mapped);
+  CHECK(host_vm::pv_problems() == 0);
 }
 
 }  // namespace vmt

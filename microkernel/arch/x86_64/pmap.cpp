@@ -5,6 +5,11 @@
 //
 // Callers serialize calls on one pmap (the VM lock). Page tables are not
 // freed when they empty, only with the pmap.
+//
+// Reverse mappings: each frame below the pool's end has a list head in one
+// boot-time table indexed by frame number; each user mapping of such a
+// frame is one PvEntry (pmap, va) on it, from a zone. The lists and the
+// zone are shared by every pmap: the VM lock covers them (vm/pmap.h).
 #include "arch/x86_64/pmap.h"
 
 #include <new>
@@ -12,8 +17,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/vm_layout.h"
+#include "kern/arch.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "lib/zone.h"
 #include "vm/pmap.h"
 #include "vm/vm_resident.h"
 
@@ -32,6 +39,50 @@ constinit uint16_t g_next_pcid = 1;  // 0 is the kernel's
 // a pmap's entries survive a switch only if no other pmap used its PCID since.
 // Per CPU with SMP.
 constinit Pmap* g_pcid_owner[4096] = {};
+
+// One mapping of a frame.
+struct PvEntry {
+  PvEntry* next;
+  Pmap* pmap;
+  uint64_t va;
+};
+
+constinit PvEntry** g_pv_heads = nullptr;  // by frame number, below g_pv_end
+constinit paddr_t g_pv_end = 0;
+constinit TypedZone<PvEntry> g_pv_zone{};
+
+// The list of pa, or nullptr when pa is not a pool frame (no record).
+PvEntry** pv_head(paddr_t pa) { return pa < g_pv_end ? &g_pv_heads[pa >> kPageShift] : nullptr; }
+
+void pv_link(PvEntry** head, PvEntry* pv, Pmap* pmap, uint64_t va) {
+  pv->pmap = pmap;
+  pv->va = va;
+  pv->next = *head;
+  *head = pv;
+}
+
+// Take (pmap, va) off pa's list and return its entry; nullptr when pa has
+// no list. A mapping of a pool frame without a record is a pmap bug.
+PvEntry* pv_unlink(paddr_t pa, const Pmap* pmap, uint64_t va) {
+  PvEntry** head = pv_head(pa);
+  if (!head) return nullptr;
+  for (PvEntry** p = head; *p; p = &(*p)->next) {
+    if ((*p)->pmap != pmap || (*p)->va != va) continue;
+    PvEntry* pv = *p;
+    *p = pv->next;
+    return pv;
+  }
+  panic("pmap %#lx: no record of %#lx -> %#lx", pmap->as.root, va, pa);
+}
+
+void pv_drop(paddr_t pa, const Pmap* pmap, uint64_t va) { g_pv_zone.destroy(pv_unlink(pa, pmap, va)); }
+
+unsigned bits_of(uint64_t pte) {
+  unsigned bits = 0;
+  if (pte & kPteAccessed) bits |= kPmapReferenced;
+  if (pte & kPteDirty) bits |= kPmapModified;
+  return bits;
+}
 
 unsigned index_of(uint64_t va, int level) { return unsigned(va >> (12 + 9 * level)) & 511; }
 
@@ -121,6 +172,19 @@ void free_tables(Pmap* pmap, paddr_t table, int level) {
 
 }  // namespace
 
+void pmap_init(paddr_t pool_end) {
+  if (g_pv_heads) panic("pmap_init twice");
+  uint64_t frames = page_round_up(pool_end) >> kPageShift;
+  uint64_t pages = page_round_up(frames * sizeof(PvEntry*)) >> kPageShift;
+  paddr_t table;
+  if (frames == 0 || vm_pages_grab_contiguous(pages, 1, &table) != KERN_SUCCESS)
+    panic("pmap: no memory for the reverse-mapping table (%lu pages)", pages);
+  g_pv_heads = static_cast<PvEntry**>(arch::phys_to_virt(table));
+  __builtin_memset(g_pv_heads, 0, pages * kPageSize);
+  if (g_pv_zone.init("pv", kernel_page_source()) != KERN_SUCCESS) panic("pmap: pv zone");
+  g_pv_end = frames << kPageShift;
+}
+
 Pmap* pmap_create() {
   void* mem = kalloc(sizeof(Pmap));
   if (!mem) return nullptr;
@@ -146,6 +210,8 @@ Pmap* pmap_create() {
 void pmap_destroy(Pmap* pmap) {
   if (!pmap) return;
   if (is_loaded(pmap)) panic("pmap %#lx destroyed while loaded", pmap->as.root);
+  // Mappings may be left (the VM removes them first, but need not).
+  for_each_pte(pmap, 0, kUserTop, [&](uint64_t& pte, uint64_t va) { pv_drop(pte & kPteAddrMask, pmap, va); });
   free_tables(pmap, pmap->as.root, 3);
   if (pmap->table_pages != 0) panic("pmap: %lu table pages unaccounted for", pmap->table_pages);
   if (g_pcid_owner[pmap->as.pcid] == pmap) g_pcid_owner[pmap->as.pcid] = nullptr;
@@ -165,8 +231,20 @@ kern_return_t pmap_enter_attr(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t pro
   if (!pte) return KERN_RESOURCE_SHORTAGE;
   uint64_t old = *pte, e = pte_for(pa, prot);
   if (attr == PmapAttr::kUncached) e |= kPteCacheDisable | kPteWriteThrough;
+  bool same = (old & kPtePresent) && (old & kPteAddrMask) == pa;
+  if (!same) {
+    // The old page's record moves to the new page (no allocation then);
+    // only a mapping that had none needs a new one, before anything changes.
+    PvEntry* pv = (old & kPtePresent) ? pv_unlink(old & kPteAddrMask, pmap, va) : nullptr;
+    if (PvEntry** head = pv_head(pa)) {
+      if (!pv && !(pv = g_pv_zone.create())) return KERN_RESOURCE_SHORTAGE;
+      pv_link(head, pv, pmap, va);
+    } else {
+      g_pv_zone.destroy(pv);
+    }
+  }
   // Re-entering the same page keeps what the MMU recorded about it.
-  if ((old & kPtePresent) && (old & kPteAddrMask) == pa) e |= old & (kPteAccessed | kPteDirty);
+  if (same) e |= old & (kPteAccessed | kPteDirty);
   *pte = e;
   // A missing PTE is never cached; a present one may be.
   if ((old & kPtePresent) && old != e) pmap_tlb_invalidate(pmap, va, va + kPageSize);
@@ -176,6 +254,7 @@ kern_return_t pmap_enter_attr(Pmap* pmap, uint64_t va, paddr_t pa, vm_prot_t pro
 void pmap_remove(Pmap* pmap, uint64_t start, uint64_t end) {
   Changed changed;
   for_each_pte(pmap, start, end, [&](uint64_t& pte, uint64_t va) {
+    pv_drop(pte & kPteAddrMask, pmap, va);
     pte = 0;
     changed.add(va);
   });
@@ -232,6 +311,54 @@ void pmap_clear_bits(Pmap* pmap, uint64_t va, unsigned bits) {
   // The TLB entry still says accessed/dirty: drop it so the MMU records
   // the next access in the PTE again.
   if (old & mask) pmap_tlb_invalidate(pmap, page_round_down(va), page_round_down(va) + kPageSize);
+}
+
+unsigned pmap_page_protect(paddr_t pa, vm_prot_t prot) {
+  PvEntry** head = pv_head(pa);
+  if (!head) return 0;
+  bool remove = !(prot & VM_PROT_ALL);
+  uint64_t clear = (prot & VM_PROT_WRITE) ? 0 : kPteWrite;
+  uint64_t set = (!(prot & VM_PROT_EXECUTE) && g_cpu.nx) ? kPteNx : 0;
+  unsigned bits = 0;
+  for (PvEntry** p = head; *p;) {
+    PvEntry* pv = *p;
+    uint64_t* pte = pte_of(pv->pmap, pv->va, nullptr);
+    if (!pte || (*pte & kPteAddrMask) != pa || !(*pte & kPtePresent))
+      panic("pmap %#lx: record of %#lx -> %#lx without its PTE", pv->pmap->as.root, pv->va, pa);
+    // Atomic: the MMU may set A/D meanwhile; what it set goes in the result.
+    uint64_t old = __atomic_load_n(pte, __ATOMIC_RELAXED), e;
+    do {
+      e = remove ? 0 : (old & ~clear) | set;
+    } while (e != old && !__atomic_compare_exchange_n(pte, &old, e, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    bits |= bits_of(old);
+    if (e != old) pmap_tlb_invalidate(pv->pmap, pv->va, pv->va + kPageSize);
+    if (remove) {
+      *p = pv->next;
+      g_pv_zone.destroy(pv);
+    } else {
+      p = &pv->next;
+    }
+  }
+  return bits;
+}
+
+unsigned pmap_page_query_bits(paddr_t pa) {
+  unsigned bits = 0;
+  if (PvEntry** head = pv_head(pa))
+    for (PvEntry* pv = *head; pv; pv = pv->next) bits |= pmap_query_bits(pv->pmap, pv->va);
+  return bits;
+}
+
+void pmap_page_clear_bits(paddr_t pa, unsigned bits) {
+  if (PvEntry** head = pv_head(pa))
+    for (PvEntry* pv = *head; pv; pv = pv->next) pmap_clear_bits(pv->pmap, pv->va, bits);
+}
+
+uint64_t pmap_page_mapping_count(paddr_t pa) {
+  uint64_t n = 0;
+  if (PvEntry** head = pv_head(pa))
+    for (PvEntry* pv = *head; pv; pv = pv->next) ++n;
+  return n;
 }
 
 void pmap_tlb_invalidate(Pmap* pmap, uint64_t start, uint64_t end) {
