@@ -65,7 +65,9 @@ kern_return_t resolve(const char* path, bool follow, size_t* index) {
   return e == ustar::Error::kOk ? KERN_SUCCESS : fs_error(e);
 }
 
+// Symbolic links read as 0777 whatever the archive says, as on Linux.
 uint32_t mode_of(const ustar::Entry& e) {
+  if (e.type == ustar::Type::kSymlink) return FS_S_IFLNK | 0777;
   uint32_t type = e.type == ustar::Type::kDirectory ? FS_S_IFDIR : e.type == ustar::Type::kSymlink ? FS_S_IFLNK : FS_S_IFREG;
   return type | e.mode;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Builds the boot archive (docs/pagers.md, "File pager"): the tree under
 SRC, the generated test files and the programs given with --add, as a ustar
-archive made by the host's tar. Every member gets owner 0, mode from the
-tree and mtime 0, sorted by name, so the archive is the same on every build.
+archive made by the host's tar. Every member gets owner 0, mode 0755 or
+0644 (whatever the checkout's umask), mtime 0, and names are sorted, so the
+archive is the same on every build.
 
   mkbootfs.py SRC OUT [--add PATH_IN_ARCHIVE=FILE]...
 """
@@ -52,7 +53,7 @@ def main():
             shutil.copyfile(path, target)
             os.chmod(target, 0o755)
         subprocess.run(['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner',
-                        '--mtime=@0', '--sort=name', '-C', root, '-cf', out, '.'], check=True)
+                        '--mode=u=rwX,go=rX', '--mtime=@0', '--sort=name', '-C', root, '-cf', out, '.'], check=True)
 
 
 if __name__ == '__main__':

@@ -163,14 +163,16 @@ void check_fs(mach_port_t fs) {
   CHECK_KR(mach_port_deallocate(mach_task_self(), pat), KERN_SUCCESS);
 }
 
-// Maps [offset, offset + size) of a file's object and checks every byte;
-// the rest of the last page must read as zero.
-void check_mapped(mach_port_t fs, const char* path, uint64_t offset, const uint8_t* want, bool use_pattern) {
+// Maps [offset, end of the file's last page + extra pages) of a file's
+// object and checks every byte: past the file's end they read as zero
+// (the rest of the last page, and pages the pager has no data for).
+void check_mapped(mach_port_t fs, const char* path, uint64_t offset, const uint8_t* want, bool use_pattern,
+                  uint64_t extra = 0) {
   mach_port_t obj = MACH_PORT_NULL;
   uint64_t size = 0;
   uint32_t mode = 0;
   CHECK_KR(fs_lookup(fs, path, &obj, &size, &mode), KERN_SUCCESS);
-  uint64_t len = page_up(size) - offset;
+  uint64_t len = page_up(size) - offset + extra * kPage;
   vm_address_t addr = 0;
   CHECK_KR(rpc_vm_map(mach_task_self(), &addr, len, 0, VM_FLAGS_ANYWHERE, obj, offset, FALSE, VM_PROT_READ,
                       VM_PROT_READ, VM_INHERIT_DEFAULT),
@@ -192,7 +194,7 @@ void check_map(mach_port_t fs) {
   check_mapped(fs, "etc/motd", 0, reinterpret_cast<const uint8_t*>(kMotd), false);
   check_mapped(fs, "data/pattern", 0, nullptr, true);
   check_mapped(fs, "data/pattern", 3 * kPage, nullptr, true);  // an offset into the object
-  check_mapped(fs, "data/odd", 0, nullptr, true);              // partial last page: zero beyond
+  check_mapped(fs, "data/odd", 0, nullptr, true, 2);           // partial last page, then data_unavailable
   check_mapped(fs, "data/pattern", 0, nullptr, true);          // mapped again (cached or asked again)
   printf("fp-client: mapped files read back byte for byte\n");
 }
