@@ -18,7 +18,7 @@ bool pageable(const VmPage& page) {
 
 }  // namespace
 
-uint64_t vm_pageout_scan(uint64_t want, uint64_t max_scan, VmPageoutReturn give_back) {
+uint64_t vm_pageout_scan(uint64_t want, uint64_t max_scan, const VmPageoutPager& pager) {
   VmPageQueue& queue = vm_page_queue();
   uint64_t gone = 0;
   for (uint64_t n = 0; n < max_scan && gone < want && !queue.empty(); n++) {
@@ -33,13 +33,18 @@ uint64_t vm_pageout_scan(uint64_t want, uint64_t max_scan, VmPageoutReturn give_
       g_vm_pageout_counts.reactivated++;
       continue;
     }
+    bool dirty = page->dirty || (pmap_page_query_bits(page->phys) & kPmapModified);
+    if ((dirty || page->precious) && !pager.can_return(page)) {
+      g_vm_pageout_counts.kept++;
+      continue;
+    }
     // Out of every map; a write the MMU saw makes it dirty.
     if (pmap_page_protect(page->phys, VM_PROT_NONE) & kPmapModified) page->dirty = true;
     if (!page->dirty && !page->precious) {
       vm_page_free(page);  // zero fill or the pager gives it back
       g_vm_pageout_counts.freed++;
       gone++;
-    } else if (give_back(page)) {
+    } else if (pager.give_back(page)) {
       g_vm_pageout_counts.returned++;
       gone++;
     } else {

@@ -26,14 +26,19 @@ struct VmPageoutCounts {
 extern VmPageoutCounts g_vm_pageout_counts;
 
 // Hands a dirty (or precious) victim to its pager; true when the page left
-// its object. The kernel's is vm_pager_return_page.
-using VmPageoutReturn = bool (*)(VmPage* page);
+// its object. The kernel's is vm_pager_return_page. can_return says
+// beforehand whether it could (the page is then left mapped if not: a
+// page that cannot go must not cost its users a fault).
+struct VmPageoutPager {
+  bool (*can_return)(const VmPage* page);
+  bool (*give_back)(VmPage* page);
+};
 
 // Look at up to `max_scan` pages from the front of the queue and evict
 // until `want` pages left memory. Busy, wired and in-transit pages are
 // passed over. Returns the number that left (freed or returned). VM lock
 // held (and, for the kernel's return function, the IPC lock).
-uint64_t vm_pageout_scan(uint64_t want, uint64_t max_scan, VmPageoutReturn give_back);
+uint64_t vm_pageout_scan(uint64_t want, uint64_t max_scan, const VmPageoutPager& pager);
 
 // Kernel: start the daemon (after the scheduler is up).
 void vm_pageout_init();

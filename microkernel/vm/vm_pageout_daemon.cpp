@@ -4,12 +4,14 @@
 // default pager's task, which must keep working to make memory free (its
 // pages come from the reserve between zero and the low-water mark).
 #include "ipc/ipc_kernel.h"
+#include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/panic.h"
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "vm/vm_env.h"
 #include "vm/vm_kern.h"
+#include "vm/vm_page.h"
 #include "vm/vm_pageout.h"
 #include "vm/vm_pager.h"
 
@@ -18,16 +20,28 @@ namespace {
 
 Thread* g_daemon = nullptr;
 bool g_daemon_idle = false;  // blocked without a deadline (VM lock)
+// The last rounds could evict nothing (no default pager and only dirty
+// temporary memory, say): faults do not wait for the daemon then, and it
+// is woken again only after kStuckRetryTicks.
+bool g_stuck = false;
+uint64_t g_stuck_tick = 0;
+constexpr uint64_t kStuckRetryTicks = 50;
 
+// Below it faults wait for the daemon; the rest is the reserve the
+// default pager, its disk's driver and the kernel's own allocations live on
+// while page-out catches up.
 uint64_t low_water() {
   uint64_t total = vm_env_total_pages();
-  uint64_t low = total / 32;
+  uint64_t low = total / 16;
   return low < 128 ? 128 : low;
 }
+
+bool stuck() { return g_stuck && clock_ticks() - g_stuck_tick < kStuckRetryTicks; }
 
 uint64_t high_water() { return low_water() * 2; }
 
 void wake_daemon() {
+  if (stuck()) return;
   LockGuard guard(g_vm_lock);
   if (g_daemon && g_daemon_idle) {
     g_daemon_idle = false;
@@ -42,7 +56,9 @@ uint64_t evict_batch() {
   {
     LockGuard ipc(g_ipc_lock);
     LockGuard vm(g_vm_lock);
-    gone = vm_pageout_scan(64, 1024, vm_pager_return_page);
+    // Up to two turns of the clock: the first may only clear referenced
+    // bits (every page written since the last scan has one).
+    gone = vm_pageout_scan(64, 2 * vm_page_queue().size() + 64, {vm_pager_can_return, vm_pager_return_page});
   }
   vm_pager_flush();
   return gone;
@@ -51,26 +67,27 @@ uint64_t evict_batch() {
 void daemon(void*) {
   for (;;) {
     uint64_t idle_rounds = 0;
-    while (vm_env_free_pages() < high_water() && idle_rounds < 8) {
+    while (vm_env_free_pages() < high_water()) {
       uint64_t gone = evict_batch();
       // Returned pages are free only once their pager is done with them:
       // let it run.
       if (gone == 0) {
-        idle_rounds++;
+        if (++idle_rounds == 4) {
+          g_stuck = true;
+          g_stuck_tick = clock_ticks();
+          break;
+        }
         thread_sleep_ticks(1);
       } else {
         idle_rounds = 0;
+        g_stuck = false;
         if (vm_env_free_pages() < low_water()) thread_sleep_ticks(1);
       }
     }
+    // Asleep until a fault finds memory low again.
     uint64_t irq = g_vm_lock.lock();
-    if (vm_env_free_pages() >= low_water()) {
-      g_daemon_idle = true;
-      thread_block_unlock(g_vm_lock, irq, 0);
-    } else {
-      g_vm_lock.unlock(irq);
-      thread_sleep_ticks(2);  // nothing could go: look again later
-    }
+    g_daemon_idle = true;
+    thread_block_unlock(g_vm_lock, irq, 0);
   }
 }
 
@@ -93,18 +110,19 @@ bool vm_pageout_wait_for_memory() {
     thread_sleep_ticks(1);
     return vm_env_free_pages() > 0;
   }
-  for (int i = 0; i < 200; i++) {
-    wake_daemon();
+  // Wait while the daemon makes progress; give up when it is stuck.
+  wake_daemon();
+  while (!stuck()) {
     thread_sleep_ticks(1);
     if (vm_env_free_pages() > low_water()) return true;
+    wake_daemon();
   }
-  kprintf("vm: out of memory: nothing more can be paged out\n");
-  return false;
+  return vm_env_free_pages() > 0;
 }
 
 void vm_pageout_throttle() {
-  if (vm_env_free_pages() >= low_water() || privileged()) return;
-  for (int i = 0; i < 200 && vm_env_free_pages() < low_water(); i++) {
+  if (privileged()) return;
+  while (vm_env_free_pages() < low_water() && !stuck()) {
     wake_daemon();
     thread_sleep_ticks(1);
   }

@@ -316,6 +316,12 @@ void vm_pager_uncache(VmPager* pager) {
 
 bool vm_pager_have_default() { return MACH_PORT_VALID(g_default_pager); }
 
+bool vm_pager_can_return(const VmPage* page) {
+  const VmObject* object = page->object;
+  if (object->pager_error || object->pageout_exempt) return false;
+  return object->pager ? true : !object->external && vm_pager_have_default();
+}
+
 bool vm_pager_return_page(VmPage* page) {
   VmObject* object = page->object;
   if (object->pager_error || object->pageout_exempt) return false;

@@ -54,6 +54,8 @@ void vm_pager_task_terminated(Task* task);
 // for the message): the caller keeps the page. IPC and VM locks held (a
 // new memory object port may be made).
 bool vm_pager_return_page(VmPage* page);
+// Whether vm_pager_return_page could take the page (VM lock held).
+bool vm_pager_can_return(const VmPage* page);
 
 // The default pager's port is registered (vm_set_default_memory_manager).
 bool vm_pager_have_default();

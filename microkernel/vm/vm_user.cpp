@@ -169,7 +169,12 @@ kern_return_t vm_wire(task_t task, vm_address_t address, vm_size_t size, vm_prot
   uint64_t end;
   if (!range_end(address, size, &end)) return KERN_INVALID_ADDRESS;
   mk::LockGuard guard(mk::g_vm_lock);
-  return mk::vm_map_wire(map, address, end, access);
+  kern_return_t kr = mk::vm_map_wire(map, address, end, access);
+  // A task that keeps memory resident is one paging depends on (a pager,
+  // the driver of its disk): its faults run on the reserve instead of
+  // waiting for page-out (vm_pageout_daemon.cpp).
+  if (kr == KERN_SUCCESS && access != VM_PROT_NONE) task->vm_privileged = true;
+  return kr;
 }
 
 kern_return_t vm_statistics(task_t task, vm_statistics_data_t* vm_stats) {

@@ -727,7 +727,12 @@ int main(int argc, char** argv) {
   check("spaces", before.ipc.spaces, after.ipc.spaces);
   check("ool_bytes", before.ipc.ool_bytes, after.ipc.ool_bytes);
   check("kalloc_bytes", before.ipc.kalloc_bytes, after.ipc.kalloc_bytes);
-  check("free_pages", before.vm.free_count, after.vm.free_count);
+  // Free pages may only go up: page-out (vm_pageout.h) may have dropped
+  // clean pages, page tables or reverse-mapping slabs the baseline held
+  // under the pressure op; a leak takes pages away.
+  printf("fuzz: level 2: %-14s %lu -> %lu%s\n", "free_pages", (unsigned long)before.vm.free_count,
+         (unsigned long)after.vm.free_count, after.vm.free_count >= before.vm.free_count ? "" : "  MISMATCH");
+  if (after.vm.free_count < before.vm.free_count) ok = false;
   check("active_pages", before.vm.active_count, after.vm.active_count);
   check("wired_pages", before.vm.wired_count, after.vm.wired_count);
   check("objects", before.vm.object_count, after.vm.object_count);
