@@ -16,6 +16,7 @@
 #include <pci_ports.h>
 #include <request_queue.h>
 
+#include "libmach/vm_wire.h"
 #include "../../test/user/ipc_util.h"
 #include "virtqueue.h"
 
@@ -267,6 +268,9 @@ int main(int argc, char** argv) {
   printf("virtio-blk: %lu sectors, queue of %u, %u slots, features %#x%s\n", (unsigned long)capacity, qsize, slots,
          g_features, g_features & kFeatureRo ? " (read-only)" : "");
 
+  // The default pager's disk may be this one: none of the driver's memory
+  // may ever wait for that pager.
+  libmach::vm_wire_all();
   for (long i = number(argc > 1 ? argv[1] : nullptr, 1); i > 0; --i) ns_register("blk", service, MACH_MSG_TYPE_MAKE_SEND);
   mach_port_t previous;
   CHECK_KR(mach_port_request_notification(mach_task_self(), service, MACH_NOTIFY_NO_SENDERS, 1, service, &previous),

@@ -96,6 +96,7 @@ VmPage* vm_page_alloc_zero(VmObject* object, uint64_t offset) {
 }
 
 void vm_page_free(VmPage* page) {
+  if (page->object->pageout_exempt) g_vm_page_counts.in_transit--;
   leave(page);
   if (page->wire_count) g_vm_page_counts.wired--;
   g_vm_page_counts.active--;
@@ -105,8 +106,10 @@ void vm_page_free(VmPage* page) {
 }
 
 void vm_page_rename(VmPage* page, VmObject* object, uint64_t offset) {
+  if (page->object->pageout_exempt) g_vm_page_counts.in_transit--;
   leave(page);
   enter(page, object, offset);
+  if (object->pageout_exempt) g_vm_page_counts.in_transit++;
 }
 
 void* vm_page_address(const VmPage* page) { return vm_env_page_address(page->phys); }

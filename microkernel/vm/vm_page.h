@@ -62,8 +62,9 @@ void* vm_page_address(const VmPage* page);
 
 // Accounting (vm_statistics).
 struct VmPageCounts {
-  uint64_t active = 0;  // resident in objects
-  uint64_t wired = 0;   // of which wired
+  uint64_t active = 0;      // resident in objects
+  uint64_t wired = 0;       // of which wired
+  uint64_t in_transit = 0;  // on their way to a pager (VmObject::pageout_exempt)
 };
 extern VmPageCounts g_vm_page_counts;
 

@@ -36,7 +36,14 @@ uint64_t low_water() {
   return low < 128 ? 128 : low;
 }
 
-bool stuck() { return g_stuck && clock_ticks() - g_stuck_tick < kStuckRetryTicks; }
+uint64_t in_transit() {
+  LockGuard guard(g_vm_lock);
+  return g_vm_page_counts.in_transit;
+}
+
+// Page-out cannot make memory free now (and no returned page is still on
+// its way to come free).
+bool stuck() { return g_stuck && clock_ticks() - g_stuck_tick < kStuckRetryTicks && in_transit() == 0; }
 
 uint64_t high_water() { return low_water() * 2; }
 
@@ -68,11 +75,16 @@ void daemon(void*) {
   for (;;) {
     uint64_t idle_rounds = 0;
     while (vm_env_free_pages() < high_water()) {
-      uint64_t gone = evict_batch();
       // Returned pages are free only once their pager is done with them:
-      // let it run.
+      // when enough are on their way, let it catch up instead of flooding
+      // it.
+      if (vm_env_free_pages() + in_transit() >= high_water()) {
+        thread_sleep_ticks(1);
+        continue;
+      }
+      uint64_t gone = evict_batch();
       if (gone == 0) {
-        if (++idle_rounds == 4) {
+        if (in_transit() == 0 && ++idle_rounds == 4) {
           g_stuck = true;
           g_stuck_tick = clock_ticks();
           break;

@@ -177,6 +177,7 @@ bool vm_pager_queue_return(VmPager* pager, VmPage* page, bool kernel_copy) {
   }
   uint64_t offset = page->offset;
   bool dirty = page->dirty;
+  carrier->pageout_exempt = true;  // in transit to a pager: never paged out again
   if (kernel_copy) {
     VmPage* dup = vm_page_alloc(carrier, 0);
     if (!dup) {
@@ -185,11 +186,11 @@ bool vm_pager_queue_return(VmPager* pager, VmPage* page, bool kernel_copy) {
       return false;
     }
     __builtin_memcpy(vm_page_address(dup), vm_page_address(page), kPageSize);
+    g_vm_page_counts.in_transit++;
     page->dirty = false;
   } else {
     vm_page_rename(page, carrier, 0);
   }
-  carrier->pageout_exempt = true;  // in transit to a pager: never paged out again
   m->kind = VmPagerMessage::Kind::kReturn;
   m->pager = pager;
   m->offset = offset;

@@ -21,6 +21,7 @@
 #include <memory_object_server.h>
 #include <vm_rpc.h>
 
+#include "libmach/vm_wire.h"
 #include "../../test/user/ipc_util.h"
 #include "libmach/malloc.h"
 #include "swap_map.h"
@@ -329,6 +330,8 @@ void start(const char* device, uint64_t registrations, bool standalone) {
   CHECK_KR(mach_port_move_member(mach_task_self(), g_default, g_set), KERN_SUCCESS);
   // The kernel gets a copy of a send right; ours goes right after.
   CHECK_KR(mach_port_insert_right(mach_task_self(), g_default, g_default, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+  // Its own memory must never wait for itself.
+  libmach::vm_wire_all();
   mach_port_t old = MACH_PORT_NULL;
   // standalone: a test plays the kernel; the real one must not hold a right
   // (the pager ends when its last sender goes).

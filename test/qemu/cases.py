@@ -62,6 +62,10 @@ class Case:
     disk_size: str = '8M'
     after: str = ''
     serial_input: Sequence[Tuple[str, bytes]] = ()
+    # A system whose servers never end (the default pager, held by the
+    # kernel): once this matches the serial output, QEMU is stopped and the
+    # run counts as ended with `result`.
+    end_when: str = ''
 
 
 # The block-device cases: the name server (which also hands the I/O master
@@ -785,4 +789,21 @@ CASES = [
                  r'vm: pager error 5 at offset 0x7000',
                  r'\(pager.elf\) terminated: #PF Page fault, read at 0x[0-9a-f]+ \(memory error: its pager failed\)'),
          forbid=(r'FAILED', r'panic')),
+    # Page-out: 96 MiB of anonymous memory written and read back on a
+    # 64 MiB machine; the default pager (on the virtio-blk swap disk)
+    # carries the difference.
+    Case(name='pager-swap-96mib',
+         cmdline='halt_when_idle',
+         memory='64M',
+         disk='swap.img', disk_size='160M',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 5'),
+                  ('drivers/virtio_blk/virtio_blk.elf', 'virtio_blk.elf'),
+                  ('pagers/default_pager/default_pager.elf', 'default_pager.elf blk'),
+                  ('test/user/pager.elf', 'pager.elf fill 96')),
+         expect=(r'default-pager: registered with the kernel as the default memory manager',
+                 r'fill: 96 MiB written',
+                 r'fill: PASS: 96 MiB read back intact'),
+         end_when=r'task \d+ \(pager.elf\) exited with status',
+         forbid=(r'FAILED', r'panic', r'terminated:', r'was lost'),
+         timeout=240),
 ]

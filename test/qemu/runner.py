@@ -405,8 +405,16 @@ class Runner:
         if feeder:
             feeder.start()
         hung = False
+        ended_by_match = False
         try:
-            qemu_out, _ = proc.communicate(timeout=case.timeout)
+            end_when = getattr(case, 'end_when', '')
+            if end_when:
+                ended_by_match = self.wait_for_output(proc, serial, end_when, case.timeout)
+                if ended_by_match:
+                    proc.kill()
+                qemu_out, _ = proc.communicate(timeout=5 if ended_by_match else case.timeout)
+            else:
+                qemu_out, _ = proc.communicate(timeout=case.timeout)
         except subprocess.TimeoutExpired:
             hung = True
             proc.kill()
@@ -417,6 +425,8 @@ class Runner:
                 feeder.close()
         elapsed = time.monotonic() - start
         status = proc.returncode
+        if ended_by_match:
+            status = (RESULT_VALUES[case.result] << 1) | 1
         output = read_serial(serial)
         qemu_msgs = qemu_out.decode(errors='replace').replace('\r', '')
 
@@ -432,6 +442,18 @@ class Runner:
                        + indent(output.splitlines(), '    | ')
                        + f'    ---- end of {name} ----\n')
         return passed, report
+
+    def wait_for_output(self, proc, serial, regex, timeout):
+        """Poll the serial log until `regex` matches (True), QEMU exits or
+        the timeout passes (False)."""
+        rx = re.compile(regex, re.MULTILINE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            if rx.search(read_serial(serial)):
+                time.sleep(0.3)  # let the lines after it arrive
+                return True
+            time.sleep(0.2)
+        return False
 
     def judge(self, case, hung, status, output, qemu_msgs, elapsed):
         name = case.name

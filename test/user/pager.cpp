@@ -11,6 +11,9 @@
 //   pager.elf victim             touches page 0 of a pager that dies (or
 //                                page 7 of one that fails): must not return
 //   pager.elf bench N            the cost of a fault served by the pager
+//   pager.elf fill MIB           writes MIB of anonymous memory with a
+//                                pattern and reads it all back (more than
+//                                RAM: the default pager carries the rest)
 #include <mach/memory_object.h>
 #include <memory_object_control_rpc.h>
 #include <memory_object_server.h>
@@ -195,6 +198,27 @@ void bench(uint64_t n) {
   printf("BENCH pager_fault instructions=%lu iterations=%lu\n", cost[m + (n - m) / 2], n - m);
 }
 
+void fill(uint64_t mib) {
+  vm_statistics_data_t before, after;
+  CHECK_KR(rpc_vm_statistics(mach_task_self(), &before), KERN_SUCCESS);
+  uint64_t bytes = mib << 20, words = bytes / 8;
+  vm_address_t addr = 0;
+  CHECK_KR(rpc_vm_allocate(mach_task_self(), &addr, bytes, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+  auto* w = reinterpret_cast<uint64_t*>(addr);
+  auto value = [](uint64_t i) { return i * 0x9e3779b97f4a7c15ull ^ 0x5a5a; };
+  for (uint64_t i = 0; i < words; i++) w[i] = value(i);
+  printf("fill: %lu MiB written (%lu pages of RAM in all)\n", mib, before.total_count);
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < words; i++)
+    if (w[i] != value(i) && bad++ < 4) printf("fill: FAILED: word %lu is %#lx\n", i, w[i]);
+  CHECK_KR(rpc_vm_statistics(mach_task_self(), &after), KERN_SUCCESS);
+  printf("fill: %lu pages out, %lu pages in\n", after.pageouts - before.pageouts, after.pageins - before.pageins);
+  CHECK(bad == 0);
+  CHECK(after.pageouts - before.pageouts > 0 && after.pageins - before.pageins > 0);
+  printf("fill: PASS: %lu MiB read back intact\n", mib);
+  CHECK_KR(rpc_vm_deallocate(mach_task_self(), addr, bytes), KERN_SUCCESS);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,6 +244,12 @@ int main(int argc, char** argv) {
     bench(n >= 4 && n <= 4096 ? n : 64);
     return 0;
   }
-  printf("pager: usage: pager.elf serve [die|error] | client | victim | bench N\n");
+  if (!strcmp(what, "fill")) {
+    uint64_t n = 0;
+    for (const char* c = argc > 2 ? argv[2] : "8"; *c >= '0' && *c <= '9'; c++) n = n * 10 + uint64_t(*c - '0');
+    fill(n >= 1 && n <= 4096 ? n : 8);
+    return 0;
+  }
+  printf("pager: usage: pager.elf serve [die|error] | client | victim | bench N | fill MIB\n");
   return 2;
 }
