@@ -806,4 +806,24 @@ CASES = [
          end_when=r'task \d+ \(pager.elf\) exited with status',
          forbid=(r'FAILED', r'panic', r'terminated:', r'was lost'),
          timeout=240),
+    # Issue 9: a program demand paged from the file pager: exec_client
+    # starts bin/hello.elf of bootfs_exec.tar with libmach::elf_exec (its
+    # segments mapped copy-on-write from the file's memory object) and
+    # reports the pages the pager was asked for. ns 3: the file pager's
+    # io-master lookup and registration, the client's lookup.
+    Case(name='exec-from-file-pager',
+         cmdline='halt_when_idle',
+         modules=(('test/user/ipc.elf', 'ipc.elf ns 3'),
+                  ('pagers/file_pager/file_pager.elf', 'file_pager.elf 3'),
+                  ('test/user/exec_client.elf', 'exec_client.elf'),
+                  ('test/data/bootfs_exec.tar', 'bootfs_exec.tar')),
+         expect=(r'exec-client: a file that is not ELF refused',
+                 r'hello from user mode: argc=2',
+                 r'hello: argv\[0\]=hello\.elf',
+                 r'hello: argv\[1\]=from-file-pager',
+                 r'hello: envp\[0\]=LOADED_BY=exec_client',
+                 r'exec-client: hello\.elf \(\d+ bytes, \d+ pages\) ran and ended; [1-9]\d* pages paged in',
+                 r'exec-client: PASS',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic', r'terminated:', r'file-pager: answer to')),
 ]
