@@ -135,8 +135,25 @@ VmObject* vm_object_copy_slowly(VmObject* object, uint64_t offset, uint64_t leng
     const void* from = nullptr;
     if (object->physical) {
       if (offset + off < object->size) from = vm_env_page_address(object->phys_base + offset + off);
-    } else if (VmPage* src = vm_object_page_find(object, offset + off, nullptr)) {
-      from = vm_page_address(src);
+    } else {
+      // Down the chain as a fault would; a page only a pager holds cannot
+      // be had here (no sleeping under the VM lock): the copy fails.
+      uint64_t at = offset + off;
+      bool at_pager = false;
+      for (VmObject* o = object; o && !from && !at_pager; at += o->shadow_offset, o = o->shadow) {
+        if (VmPage* src = vm_page_lookup(o, at)) {
+          if (src->busy)
+            at_pager = true;
+          else
+            from = vm_page_address(src);
+        } else {
+          at_pager = vm_object_pager_has_page(o, at);
+        }
+      }
+      if (at_pager) {
+        vm_object_deallocate(copy);
+        return nullptr;
+      }
     }
     if (!from) continue;  // zeros stay zero-fill
     VmPage* dst = vm_page_alloc(copy, off);

@@ -89,7 +89,8 @@ VmPage* vm_object_page_find(VmObject* object, uint64_t offset, VmObject** holder
 
 // A new object holding a private copy of [offset, offset+length) as seen
 // through `object` (eager copy: for memory others map writable). nullptr
-// when memory is out.
+// when memory is out, or when a page is only at a pager (it cannot be
+// waited for here).
 VmObject* vm_object_copy_slowly(VmObject* object, uint64_t offset, uint64_t length);
 
 // Number of objects in the chain starting at `object` (1 for no shadow).

@@ -170,12 +170,19 @@ TEST_CASE("pager: the existence map sends a paged-out page's fault to the defaul
   o->pager = fake_pager();
   CHECK(vm_object_pager_has_page(o, P));
   CHECK_FALSE(vm_object_pager_has_page(o, 2 * P));
+  // An eager copy cannot wait for the pager: no copy rather than zeros.
+  CHECK(vm_object_copy_slowly(o, 0, 4 * P) == nullptr);
   VmFaultWait w;
   CHECK(vm_fault(m, A + P, VM_PROT_READ, nullptr, &w) == kVmFaultWait);
   CHECK(host_vm::pager_requests.size() == 1);
+  CHECK(vm_object_copy_slowly(o, 0, 4 * P) == nullptr);  // busy: still only the pager's
   vm_object_deallocate(w.object);
   supply(o, P, 0x31);
   CHECK(byte_at(m, A + P) == 0x31);
+  VmObject* copy = vm_object_copy_slowly(o, 0, 4 * P);
+  REQUIRE(copy);
+  CHECK(static_cast<uint8_t*>(vm_page_address(vm_page_lookup(copy, P)))[0] == 0x31);
+  vm_object_deallocate(copy);
   CHECK(byte_at(m, A + 2 * P) == 0x32);  // resident: no request
   CHECK(host_vm::pager_requests.size() == 1);
   // A fork's copy shadows it: the child's fault still reaches the pager's
