@@ -33,7 +33,14 @@ vm_iters=200
   "$build/test/user/vm.elf" "vm.elf bench-ool-sink" \
   "$build/test/user/vm.elf" "vm.elf bench-ool $vm_iters sweep" >&2
 
-for iso in rpc threads send vm; do
+# First touches of a memory object's pages, each served by a user-level
+# pager (test/user/pager.cpp: data_request, data_supply, the wakeup).
+"$root/scripts/mkiso" "$out/pager.iso" "$build/microkernel/kernel.elf" "halt_when_idle" \
+  "$build/test/user/ipc.elf" "ipc.elf ns 2" \
+  "$build/test/user/pager.elf" "pager.elf serve" \
+  "$build/test/user/pager.elf" "pager.elf bench 512" >&2
+
+for iso in rpc threads send vm pager; do
   # shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
   timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
     -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
