@@ -64,8 +64,15 @@ void prefault_ool(IpcKmsg* kmsg, mach_msg_size_t send_size) {
     if (o.size == 0 || (o.size >= kVmCopyVirtualMin && o.copy != MACH_MSG_PHYSICAL_COPY)) continue;
     uint64_t addr = reinterpret_cast<uint64_t>(o.address), end;
     if (__builtin_add_overflow(addr, uint64_t(o.size), &end)) continue;
-    for (uint64_t va = addr & ~kPageMask; va < end; va += kPageSize)
+    // Pages the MMU maps already are resident: only the others may need
+    // a fault (one CPU: nothing unmaps them before the copy-in).
+    const Pmap* pmap = current_task()->map ? current_task()->map->pmap : nullptr;
+    for (uint64_t va = addr & ~kPageMask; va < end; va += kPageSize) {
+      paddr_t pa;
+      vm_prot_t prot;
+      if (pmap && pmap_extract(pmap, va, &pa, &prot)) continue;
       if (vm_fault_current(va, VM_PROT_READ) != KERN_SUCCESS) break;
+    }
   }
 }
 

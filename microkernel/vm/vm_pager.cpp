@@ -14,9 +14,9 @@
 #include "ipc/ipc_space.h"
 #include "ipc/mach_port.h"
 #include "kern/console.h"
-#include "lib/global.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "lib/global.h"
 #include "memory_objectUser.h"
 #include "memory_object_defaultUser.h"
 #include "vm/pmap.h"
@@ -123,7 +123,9 @@ void send(VmPagerMessage* m) {
 // pager, then terminate; the object itself is freed now.
 void terminate_object(VmObject* object) {
   VmPager* p = object->pager;
-  if (!object->pager_error) {
+  // Temporary memory that ends needs no page back: the default pager
+  // frees its slots at terminate.
+  if (!object->pager_error && !p->internal) {
     // Walk a snapshot: vm_pager_queue_return takes pages off the list.
     for (auto it = object->pages.begin(); it != object->pages.end();) {
       VmPage& page = *it++;
@@ -211,6 +213,9 @@ bool vm_pager_queue_lock_completed(VmPager* pager, mach_port_name_t reply, uint6
 }
 
 void vm_pager_flush() {
+  // Called after every kernel-served request: a look without the lock
+  // first (a message queued meanwhile is sent by whoever queued it).
+  if (__atomic_load_n(&g_vm_pager_counts.pending, __ATOMIC_RELAXED) == 0) return;
   for (;;) {
     VmPagerMessage* m;
     {
@@ -234,15 +239,16 @@ void vm_pager_wait(VmObject* object, uint64_t offset, uint64_t irq) {
   VmPage* page = vm_page_lookup(object, offset);
   if (page && (page->busy || page->unlock_pending) && object->pager) {
     Thread* self = current_thread();
-    self->vm_wait_object = object;
+    self->vm_wait_object = object;  // the reference is the thread's now
     self->vm_wait_offset = offset;
     g_waiters->push_back(*self);
     thread_block_unlock(g_vm_lock, irq, 0);
     irq = g_vm_lock.lock();
     if (self->vm_wait_link.is_linked()) g_waiters->erase(g_waiters->iterator_to(*self));
+    object = self->vm_wait_object;
     self->vm_wait_object = nullptr;
   }
-  vm_object_deallocate(object);
+  if (object) vm_object_deallocate(object);
   g_vm_lock.unlock(irq);
 }
 
@@ -250,6 +256,8 @@ void vm_pager_wakeup(const VmObject* object, uint64_t offset) {
   for (auto it = g_waiters->begin(); it != g_waiters->end();) {
     Thread& t = *it++;
     if (t.vm_wait_object != object || (offset != ~0ull && t.vm_wait_offset != offset)) continue;
+    // Unlinked, but the reference stays the thread's (vm_pager_wait, or
+    // vm_pager_task_terminated if it never runs again).
     g_waiters->erase(g_waiters->iterator_to(t));
     thread_wakeup(&t);
   }
@@ -276,14 +284,23 @@ void vm_pager_port_died(IpcPort* port) {
 }
 
 void vm_pager_task_terminated(Task* task) {
+  // Its threads that wait, or were woken and never ran again, hold a
+  // reference on the object they waited for. (Order: VM, then scheduler.)
   LockGuard guard(g_vm_lock);
-  for (auto it = g_waiters->begin(); it != g_waiters->end();) {
-    Thread& t = *it++;
-    if (t.task != task) continue;
-    g_waiters->erase(g_waiters->iterator_to(t));
-    VmObject* object = t.vm_wait_object;
-    t.vm_wait_object = nullptr;
-    vm_object_deallocate(object);
+  VmObject* held[8];
+  for (;;) {
+    size_t n = 0;
+    {
+      LockGuard sched(g_sched_lock);
+      for (Thread& t : task->threads) {
+        if (!t.vm_wait_object || n == 8) continue;
+        if (t.vm_wait_link.is_linked()) g_waiters->erase(g_waiters->iterator_to(t));
+        held[n++] = t.vm_wait_object;
+        t.vm_wait_object = nullptr;
+      }
+    }
+    if (n == 0) return;
+    for (size_t i = 0; i < n; i++) vm_object_deallocate(held[i]);
   }
 }
 
