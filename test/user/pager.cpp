@@ -34,8 +34,13 @@ uint32_t pattern(uint64_t offset, uint64_t i) { return uint32_t(offset * 0x9e37u
 enum class Mode { kServe, kDie, kError };
 Mode g_mode = Mode::kServe;
 mach_port_t g_object = MACH_PORT_NULL;
-uint64_t g_requests = 0, g_returns = 0, g_bad_returns = 0;
+uint64_t g_requests = 0, g_returns = 0, g_bad_returns = 0, g_kernel_copies = 0;
 bool g_done = false;
+mach_port_t g_control = MACH_PORT_NULL;
+// The client asks the pager to clean the object (a message of its own on
+// the object port); the answer goes out once lock_completed arrives.
+constexpr mach_msg_id_t kFlushRequest = 9999;
+mach_port_t g_flush_reply = MACH_PORT_NULL;
 alignas(4096) uint32_t g_page[kPage / 4];
 
 }  // namespace
@@ -51,13 +56,17 @@ kern_return_t memory_object_init(memory_object_t, memory_object_control_t contro
            KERN_INVALID_VALUE);
   CHECK_KR(rpc_memory_object_data_supply(mach_task_self(), 0, vm_offset_t(g_page), kPage, VM_PROT_NONE, FALSE),
            KERN_INVALID_ARGUMENT);
-  mach_port_deallocate(mach_task_self(), control);
+  g_control = control;  // kept for lock_request (kFlushRequest)
   return KERN_SUCCESS;
 }
 
 kern_return_t memory_object_terminate(memory_object_t, memory_object_control_t control) {
-  printf("pager: terminate after %lu requests, %lu returns (%lu wrong)\n", g_requests, g_returns, g_bad_returns);
-  if (g_returns == 2 && g_bad_returns == 0) printf("pager: PASS: dirty pages came back, then terminate\n");
+  printf("pager: terminate after %lu requests, %lu returns (%lu wrong, %lu kernel copies)\n", g_requests, g_returns,
+         g_bad_returns, g_kernel_copies);
+  // Cleaned by lock_request first (kernel copies), so none come back again.
+  if (g_returns == 2 && g_kernel_copies == 2 && g_bad_returns == 0)
+    printf("pager: PASS: dirty pages came back by lock_request, then terminate\n");
+  if (MACH_PORT_VALID(g_control)) mach_port_deallocate(mach_task_self(), g_control);
   mach_port_deallocate(mach_task_self(), control);
   g_done = true;
   return KERN_SUCCESS;
@@ -87,16 +96,28 @@ kern_return_t memory_object_data_unlock(memory_object_t, memory_object_control_t
   return KERN_SUCCESS;
 }
 
-kern_return_t memory_object_lock_completed(mach_port_t, memory_object_control_t control, memory_object_offset_t,
-                                           vm_size_t) {
+kern_return_t memory_object_lock_completed(mach_port_t, memory_object_control_t control, memory_object_offset_t offset,
+                                           vm_size_t length) {
+  printf("pager: lock_completed for [%#lx, %#lx), %lu kernel copies returned\n", offset, offset + length,
+         g_kernel_copies);
   mach_port_deallocate(mach_task_self(), control);
+  if (MACH_PORT_VALID(g_flush_reply)) {
+    mach_msg_header_t done{};
+    done.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+    done.msgh_size = sizeof done;
+    done.msgh_remote_port = g_flush_reply;
+    done.msgh_id = kFlushRequest + 100;
+    CHECK_KR(mach_msg(&done, MACH_SEND_MSG, sizeof done, 0, MACH_PORT_NULL, 0), MACH_MSG_SUCCESS);
+    g_flush_reply = MACH_PORT_NULL;
+  }
   return KERN_SUCCESS;
 }
 
 kern_return_t memory_object_data_return(memory_object_t, memory_object_control_t control,
                                         memory_object_offset_t offset, vm_offset_t data,
-                                        mach_msg_type_number_t dataCnt, boolean_t dirty, boolean_t) {
+                                        mach_msg_type_number_t dataCnt, boolean_t dirty, boolean_t kernel_copy) {
   g_returns++;
+  if (kernel_copy) g_kernel_copies++;
   auto* w = reinterpret_cast<const uint32_t*>(data);
   bool ok = dataCnt == kPage && dirty && (offset == 2 * kPage || offset == 5 * kPage) && w[0] == kMarker;
   for (uint64_t i = 1; ok && i < kPage / 4; i++) ok = w[i] == pattern(offset, i);
@@ -117,6 +138,15 @@ void serve() {
   auto* rep = reinterpret_cast<mach_msg_header_t*>(out);
   while (!g_done) {
     CHECK_KR(mach_msg(req, MACH_RCV_MSG, 0, sizeof in, g_object, 0), MACH_MSG_SUCCESS);
+    if (req->msgh_id == kFlushRequest) {
+      // Dirty pages back (the kernel keeps its copy), and a lock_completed
+      // to our own port when done.
+      g_flush_reply = req->msgh_remote_port;
+      CHECK_KR(rpc_memory_object_lock_request(g_control, 0, kPages * kPage, MEMORY_OBJECT_RETURN_DIRTY, FALSE,
+                                              VM_PROT_NONE, g_object),
+               KERN_SUCCESS);
+      continue;
+    }
     if (!memory_object_server(req, rep)) printf("pager: unexpected message id %d\n", req->msgh_id);
   }
 }
@@ -141,9 +171,11 @@ mach_port_t map_object(vm_address_t* addr) {
   return object;
 }
 
+mach_port_t g_client_object = MACH_PORT_NULL;
+
 void client() {
   vm_address_t addr;
-  map_object(&addr);
+  g_client_object = map_object(&addr);
   vm_statistics_data_t before, after;
   CHECK_KR(rpc_vm_statistics(mach_task_self(), &before), KERN_SUCCESS);
   auto* w = reinterpret_cast<volatile uint32_t*>(addr);
@@ -154,6 +186,18 @@ void client() {
   printf("client: PASS: %lu pages read through the pager, one request each\n", kPages);
   w[2 * kPage / 4] = kMarker;
   w[5 * kPage / 4] = kMarker;
+  // The pager cleans the object (lock_request, return dirty, no flush): the
+  // two pages go back now, the mapping stays and reads the same.
+  mach_msg_header_t m{};
+  m.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  m.msgh_size = sizeof m;
+  m.msgh_remote_port = g_client_object;
+  m.msgh_local_port = mig_get_reply_port();
+  m.msgh_id = kFlushRequest;
+  CHECK_KR(mach_msg(&m, MACH_SEND_MSG | MACH_RCV_MSG, sizeof m, sizeof m, m.msgh_local_port, 0), MACH_MSG_SUCCESS);
+  CHECK(m.msgh_id == kFlushRequest + 100);
+  CHECK(w[2 * kPage / 4] == kMarker && w[5 * kPage / 4] == kMarker && w[3 * kPage / 4] == pattern(3 * kPage, 0));
+  printf("client: PASS: the pager cleaned the object; the mapping reads the same\n");
   CHECK_KR(rpc_vm_deallocate(mach_task_self(), addr, kPages * kPage), KERN_SUCCESS);
   printf("client: unmapped\n");
 }
