@@ -136,11 +136,12 @@ void terminate_object(VmObject* object) {
   p->object = nullptr;
   object->pager = nullptr;
   vm_pager_wakeup(object, ~0ull);
-  if (!vm_pager_queue(p, VmPagerMessage::Kind::kTerminate, 0, 0)) {
-    // No memory for the message: the pager never hears of it, but the
-    // ports must not leak. (Rare: kalloc is out.)
-    kprintf("vm: no memory to terminate a memory object; its pager is not told\n");
-  }
+  VmPagerMessage* m = p->terminate;
+  p->terminate = nullptr;
+  m->kind = VmPagerMessage::Kind::kTerminate;
+  m->pager = p;
+  g_outbox->push_back(*m);
+  g_vm_pager_counts.pending++;
   vm_object_terminate(object);
 }
 
@@ -308,8 +309,10 @@ VmPager* vm_pager_create(VmObject* object, IpcPort* port, mach_port_name_t name,
   void* mem = vm_alloc(sizeof(VmPager));
   if (!mem) return nullptr;
   auto* p = new (mem) VmPager();
-  p->control = ipc_kobject_port_alloc(IpcKObjectType::kMemoryObjectControl, object);
+  p->terminate = message_alloc();
+  p->control = p->terminate ? ipc_kobject_port_alloc(IpcKObjectType::kMemoryObjectControl, object) : nullptr;
   if (!p->control) {
+    if (p->terminate) message_free(p->terminate);
     p->~VmPager();
     vm_free(mem);
     return nullptr;

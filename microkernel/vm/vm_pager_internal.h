@@ -25,6 +25,9 @@ struct VmPager {
   bool internal = false;          // a temporary object the default pager backs
   bool may_cache = false;         // memory_object_ready
   bool cached = false;            // on the cache list
+  // Made with the pager, so that ending the object never fails for want
+  // of memory (memory_object_terminate).
+  struct VmPagerMessage* terminate = nullptr;
 };
 
 // A message for a pager, queued under the VM lock, sent by vm_pager_flush.

@@ -49,9 +49,9 @@ mk::IpcPort* user_send_right(mach_port_name_t name) {
   return port;
 }
 
-// [offset, offset + size) in pages of the object; false when it is not a
-// page-aligned, non-empty range inside it.
-bool object_range(const VmObject* object, uint64_t offset, uint64_t size, uint64_t* end) {
+// [offset, offset + size) rounded out to pages in *end; false when it is
+// not a page-aligned, non-empty range (the caller checks the object's size).
+bool object_range(uint64_t offset, uint64_t size, uint64_t* end) {
   if (size == 0 || (offset & mk::kPageMask)) return false;
   if (__builtin_add_overflow(offset, size, end) || *end > ~mk::kPageMask) return false;
   *end = mk::page_round_up(*end);
@@ -160,7 +160,7 @@ kern_return_t memory_object_data_supply(memory_object_control_t object, memory_o
   if (!object || !copy) return KERN_INVALID_ARGUMENT;
   if (lock_value & ~VM_PROT_ALL) return KERN_INVALID_ARGUMENT;
   uint64_t end;
-  if (!object_range(object, offset, dataCnt, &end)) return KERN_INVALID_ARGUMENT;
+  if (!object_range(offset, dataCnt, &end)) return KERN_INVALID_ARGUMENT;
   mk::LockGuard guard(mk::g_vm_lock);
   if (end > object->size) return KERN_INVALID_ADDRESS;
   kern_return_t kr = KERN_SUCCESS;
@@ -189,7 +189,7 @@ kern_return_t memory_object_data_unavailable(memory_object_control_t object, mem
                                              vm_size_t size) {
   if (!object) return KERN_INVALID_ARGUMENT;
   uint64_t end;
-  if (!object_range(object, offset, size, &end)) return KERN_INVALID_ARGUMENT;
+  if (!object_range(offset, size, &end)) return KERN_INVALID_ARGUMENT;
   mk::LockGuard guard(mk::g_vm_lock);
   if (end > object->size) return KERN_INVALID_ADDRESS;
   for (uint64_t off = offset; off < end; off += mk::kPageSize) {
@@ -207,7 +207,7 @@ kern_return_t memory_object_data_error(memory_object_control_t object, memory_ob
                                        kern_return_t error_value) {
   if (!object) return KERN_INVALID_ARGUMENT;
   uint64_t end;
-  if (!object_range(object, offset, size, &end)) return KERN_INVALID_ARGUMENT;
+  if (!object_range(offset, size, &end)) return KERN_INVALID_ARGUMENT;
   mk::LockGuard guard(mk::g_vm_lock);
   if (end > object->size) return KERN_INVALID_ADDRESS;
   bool any = false;
@@ -230,7 +230,7 @@ kern_return_t memory_object_lock_request(memory_object_control_t object, memory_
   if (should_return < MEMORY_OBJECT_RETURN_NONE || should_return > MEMORY_OBJECT_RETURN_ALL) return KERN_INVALID_VALUE;
   if (lock_value & ~VM_PROT_ALL) return KERN_INVALID_VALUE;
   uint64_t end;
-  if (!object_range(object, offset, size, &end)) return KERN_INVALID_ARGUMENT;
+  if (!object_range(offset, size, &end)) return KERN_INVALID_ARGUMENT;
   mk::LockGuard guard(mk::g_vm_lock);
   VmPager* p = object->pager;
   if (!p) return KERN_INVALID_ARGUMENT;
