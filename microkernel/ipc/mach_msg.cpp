@@ -344,11 +344,14 @@ bool fast_rpc(Task* task, uint64_t msg, mach_msg_option_t option, mach_msg_size_
     g_ipc_lock.unlock(irq);
     return false;
   }
-  // The body: one copy, sender's buffer to receiver's.
+  // The body: one copy, sender's buffer to receiver's. A page that is not
+  // there cannot be waited for under the lock (a pager may have to bring
+  // it): the general path copies without it and reports a bad buffer
+  // itself. What was written to the receiver's buffer is overwritten when
+  // its message arrives.
   if (window_fill(win, sizeof *h, send_size - sizeof *h, msg + sizeof *h, nullptr) != KERN_SUCCESS) {
     g_ipc_lock.unlock(irq);
-    *out = MACH_SEND_INVALID_DATA;
-    return true;
+    return false;
   }
   mach_msg_return_t mr = copyin_header_fast(space, &f.kmsg, de, re, rcv_name);
   if (mr != MACH_MSG_SUCCESS) {
