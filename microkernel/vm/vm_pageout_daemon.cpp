@@ -122,14 +122,19 @@ bool vm_pageout_wait_for_memory() {
     thread_sleep_ticks(1);
     return vm_env_free_pages() > 0;
   }
-  // Wait while the daemon makes progress; give up when it is stuck.
-  wake_daemon();
-  while (!stuck()) {
+  // Wait while the daemon makes progress. When it is stuck: with a default
+  // pager, a round may have failed only for want of kernel memory at the
+  // bottom of the reserve, so it gets a few more tries (stuck() lapses
+  // after kStuckRetryTicks); without one, nothing will change.
+  int tries = vm_pager_have_default() ? 3 : 0;
+  for (;;) {
+    wake_daemon();
     thread_sleep_ticks(1);
     if (vm_env_free_pages() > low_water()) return true;
-    wake_daemon();
+    if (!stuck()) continue;
+    if (tries-- <= 0) return vm_env_free_pages() > 0;
+    thread_sleep_ticks(kStuckRetryTicks);
   }
-  return vm_env_free_pages() > 0;
 }
 
 void vm_pageout_throttle() {

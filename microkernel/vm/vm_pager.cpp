@@ -61,6 +61,12 @@ void message_free(VmPagerMessage* m) {
   vm_free(m);
 }
 
+// Into the outbox (VM lock held); sent in this order by vm_pager_flush.
+void enqueue(VmPagerMessage* m) {
+  g_outbox->push_back(*m);
+  g_vm_pager_counts.pending++;
+}
+
 mach_port_name_t control_name(const VmPager* p) { return p->control->receiver_name; }
 
 // The last message of a pager went out: drop its ports and state.
@@ -140,8 +146,7 @@ void terminate_object(VmObject* object) {
   p->terminate = nullptr;
   m->kind = VmPagerMessage::Kind::kTerminate;
   m->pager = p;
-  g_outbox->push_back(*m);
-  g_vm_pager_counts.pending++;
+  enqueue(m);
   vm_object_terminate(object);
 }
 
@@ -161,8 +166,7 @@ bool vm_pager_queue(VmPager* pager, VmPagerMessage::Kind kind, uint64_t offset, 
   m->offset = offset;
   m->length = length;
   m->access = access;
-  g_outbox->push_back(*m);
-  g_vm_pager_counts.pending++;
+  enqueue(m);
   return true;
 }
 
@@ -201,8 +205,7 @@ bool vm_pager_queue_return(VmPager* pager, VmPage* page, bool kernel_copy) {
   m->data = copy;
   m->dirty = dirty;
   m->kernel_copy = kernel_copy;
-  g_outbox->push_back(*m);
-  g_vm_pager_counts.pending++;
+  enqueue(m);
   g_vm_pager_counts.returns++;
   return true;
 }
