@@ -1,0 +1,80 @@
+// The system calls the library implements: X(Linux number, name), each
+// handled by `long sys_<name>(const emulation_frame&)` in one of the
+// sys_*.cpp files. dispatch.cpp builds its table from this list.
+#pragma once
+
+#include "emulation.h"
+
+#define EMUL_SYSCALLS(X) \
+  X(0, read) \
+  X(1, write) \
+  X(2, open) \
+  X(3, close) \
+  X(4, stat) \
+  X(5, fstat) \
+  X(6, lstat) \
+  X(8, lseek) \
+  X(9, mmap) \
+  X(10, mprotect) \
+  X(11, munmap) \
+  X(12, brk) \
+  X(13, rt_sigaction) \
+  X(14, rt_sigprocmask) \
+  X(16, ioctl) \
+  X(17, pread64) \
+  X(18, pwrite64) \
+  X(19, readv) \
+  X(20, writev) \
+  X(21, access) \
+  X(24, sched_yield) \
+  X(25, mremap) \
+  X(28, madvise) \
+  X(35, nanosleep) \
+  X(39, getpid) \
+  X(40, sendfile) \
+  X(60, exit) \
+  X(63, uname) \
+  X(89, readlink) \
+  X(95, umask) \
+  X(96, gettimeofday) \
+  X(97, getrlimit) \
+  X(99, sysinfo) \
+  X(102, getuid) \
+  X(104, getgid) \
+  X(107, geteuid) \
+  X(108, getegid) \
+  X(110, getppid) \
+  X(111, getpgrp) \
+  X(121, getpgid) \
+  X(124, getsid) \
+  X(131, sigaltstack) \
+  X(157, prctl) \
+  X(158, arch_prctl) \
+  X(160, setrlimit) \
+  X(186, gettid) \
+  X(201, time) \
+  X(204, sched_getaffinity) \
+  X(217, getdents64) \
+  X(218, set_tid_address) \
+  X(228, clock_gettime) \
+  X(229, clock_getres) \
+  X(230, clock_nanosleep) \
+  X(231, exit_group) \
+  X(257, openat) \
+  X(262, newfstatat) \
+  X(267, readlinkat) \
+  X(269, faccessat) \
+  X(273, set_robust_list) \
+  X(295, preadv) \
+  X(296, pwritev) \
+  X(302, prlimit64) \
+  X(309, getcpu) \
+  X(318, getrandom) \
+  X(334, rseq) \
+  X(439, faccessat2)
+
+namespace emul {
+#define EMUL_DECLARE(nr, name) long sys_##name(const emulation_frame& f);
+EMUL_SYSCALLS(EMUL_DECLARE)
+#undef EMUL_DECLARE
+}  // namespace emul
