@@ -92,4 +92,7 @@ uint64_t user_address_top();
 kern_return_t copyin(void* dst, uint64_t user_src, size_t len);
 kern_return_t copyout(uint64_t user_dst, const void* src, size_t len);
 
+// The running thread's user FS base (saved and restored with its FPU state).
+kern_return_t thread_set_fs_base(uint64_t base);
+
 }  // namespace mk::arch

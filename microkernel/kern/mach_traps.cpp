@@ -52,6 +52,22 @@ kern_return_t trap_clock_sleep(uint64_t ms) {
   return KERN_SUCCESS;
 }
 
+// Through a small bounce buffer: both ranges are the caller's, and copyin
+// and copyout check every byte (faulting pages in as needed).
+kern_return_t trap_user_copy(uint64_t dst, uint64_t src, uint64_t size) {
+  uint8_t bounce[256];
+  while (size) {
+    size_t n = size < sizeof bounce ? size_t(size) : sizeof bounce;
+    kern_return_t kr = arch::copyin(bounce, src, n);
+    if (kr == KERN_SUCCESS) kr = arch::copyout(dst, bounce, n);
+    if (kr != KERN_SUCCESS) return kr;
+    src += n;
+    dst += n;
+    size -= n;
+  }
+  return KERN_SUCCESS;
+}
+
 }  // namespace
 
 uint64_t mach_trap(uint32_t number, const uint64_t args[6]) {
@@ -73,6 +89,10 @@ uint64_t mach_trap(uint32_t number, const uint64_t args[6]) {
       return uint64_t(trap_clock_sleep(args[0]));
     case MACH_TRAP_task_info_self:
       return uint64_t(trap_task_info_self(args[0]));
+    case MACH_TRAP_user_copy:
+      return uint64_t(trap_user_copy(args[0], args[1], args[2]));
+    case MACH_TRAP_thread_set_fs_base:
+      return uint64_t(arch::thread_set_fs_base(args[0]));
     default: {
       bool handled;
       uint64_t result = ipc_trap(number, args, &handled);

@@ -32,8 +32,16 @@ bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_min, uint64_t user_max,
                                    ElfImage* out, const char** error) {
+  return elf_parse_program(data, size, user_min, user_max, false, out, error);
+}
+
+kern_return_t elf_parse_program(const void* data, size_t size, uint64_t user_min, uint64_t user_max, bool allow_pie,
+                                ElfImage* out, const char** error) {
   Checker c{out, error};
   out->entry = 0;
+  out->position_independent = false;
+  out->phdr_vaddr = 0;
+  out->phnum = 0;
   out->segment_count = 0;
   out->error_text[0] = '\0';
   if (error) *error = nullptr;
@@ -64,7 +72,11 @@ kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_
   if (eh.e_machine != EM_X86_64) {
     return c.fail(KERN_INVALID_ARGUMENT, "elf: not an x86-64 file (machine %u)", eh.e_machine);
   }
-  if (eh.e_type == ET_DYN) {
+  if (eh.e_type == ET_DYN && allow_pie) {
+    out->position_independent = true;
+    user_max -= user_min;
+    user_min = 0;
+  } else if (eh.e_type == ET_DYN) {
     return c.fail(KERN_NOT_SUPPORTED, "elf: position-independent executable or shared object (ET_DYN) not supported");
   }
   if (eh.e_type != ET_EXEC) {
@@ -93,7 +105,7 @@ kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_
     if (ph.p_type == PT_INTERP) {
       return c.fail(KERN_NOT_SUPPORTED, "elf: dynamically linked (PT_INTERP in segment %u) not supported", i);
     }
-    if (ph.p_type == PT_DYNAMIC) {
+    if (ph.p_type == PT_DYNAMIC && !out->position_independent) {
       return c.fail(KERN_NOT_SUPPORTED, "elf: dynamic section (PT_DYNAMIC in segment %u) not supported", i);
     }
     if (ph.p_type != PT_LOAD) continue;
@@ -143,6 +155,7 @@ kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_
                       o.vaddr, o.vaddr + o.memsz, ph.p_vaddr, mem_end);
       }
     }
+    if (eh.e_phoff >= ph.p_offset && table_end <= file_end) out->phdr_vaddr = ph.p_vaddr + (eh.e_phoff - ph.p_offset);
     index_of[out->segment_count] = i;
     out->segments[out->segment_count++] = ElfSegment{ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, ph.p_flags};
   }
@@ -154,6 +167,7 @@ kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_
     const ElfSegment& s = out->segments[k];
     if ((s.flags & PF_X) && eh.e_entry >= s.vaddr && eh.e_entry - s.vaddr < s.memsz) {
       out->entry = eh.e_entry;
+      out->phnum = eh.e_phnum;
       return KERN_SUCCESS;
     }
   }

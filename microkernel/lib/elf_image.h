@@ -23,6 +23,9 @@ struct ElfSegment {
 
 struct ElfImage {
   uint64_t entry;
+  bool position_independent;  // ET_DYN (static-PIE): addresses are offsets from a load bias
+  uint64_t phdr_vaddr;        // where the program headers are in memory (AT_PHDR), 0 if not loaded
+  uint16_t phnum;             // their count (AT_PHNUM)
   ElfSegment segments[kMaxElfSegments];  // in program header order
   size_t segment_count;
   // Holds the text of the last error; *error points here (or to a literal).
@@ -48,5 +51,12 @@ struct ElfImage {
 // PT_LOADs with memsz 0 are checked but not reported in out->segments.
 kern_return_t elf_parse_executable(const void* data, size_t size, uint64_t user_min, uint64_t user_max,
                                    ElfImage* out, const char** error);
+
+// As elf_parse_executable, and with allow_pie also static position-
+// independent executables (ET_DYN with PT_DYNAMIC but no PT_INTERP, what
+// `-static-pie` makes): their addresses are checked as offsets in
+// [0, user_max - user_min), the loader adding a bias of at least user_min.
+kern_return_t elf_parse_program(const void* data, size_t size, uint64_t user_min, uint64_t user_max, bool allow_pie,
+                                ElfImage* out, const char** error);
 
 }  // namespace mk

@@ -31,15 +31,15 @@ vm_prot_t segment_prot(uint32_t flags) {
   return VM_PROT_READ | ((flags & mk::PF_W) ? VM_PROT_WRITE : 0) | ((flags & mk::PF_X) ? VM_PROT_EXECUTE : 0);
 }
 
-// One PT_LOAD into `task`: its file pages a private copy-on-write mapping
-// of the object, the rest of the last file page zeroed, whole pages past
-// the file part zero-fill memory.
-kern_return_t map_segment(mach_port_t task, mach_port_t object, const mk::ElfSegment& seg) {
+}  // namespace
+
+kern_return_t elf_map_segment(mach_port_t task, mach_port_t object, const mk::ElfSegment& seg, uint64_t bias) {
   vm_prot_t prot = segment_prot(seg.flags);
-  uint64_t start = page_down(seg.vaddr);
-  uint64_t file_end = seg.vaddr + seg.filesz;              // first byte not from the file
+  uint64_t vaddr = seg.vaddr + bias;
+  uint64_t start = page_down(vaddr);
+  uint64_t file_end = vaddr + seg.filesz;                  // first byte not from the file
   uint64_t file_pages_end = seg.filesz ? page_up(file_end) : start;
-  uint64_t mem_end = page_up(seg.vaddr + seg.memsz);
+  uint64_t mem_end = page_up(vaddr + seg.memsz);
   kern_return_t kr;
   if (seg.filesz) {
     vm_address_t addr = start;
@@ -75,6 +75,8 @@ kern_return_t map_segment(mach_port_t task, mach_port_t object, const mk::ElfSeg
   return KERN_SUCCESS;
 }
 
+namespace {
+
 // The System V initial stack in `page` (the stack's top page, at page_va):
 // argc, argv, NULL, envp, NULL, the strings above; the initial rsp, 0 if
 // it does not fit.
@@ -108,7 +110,7 @@ uint64_t build_initial_stack(uint8_t* page, uint64_t page_va, const char* const*
 kern_return_t load(mach_port_t task, mach_port_t object, const mk::ElfImage& image, const char* const* argv,
                    const char* const* envp) {
   for (size_t i = 0; i < image.segment_count; ++i) {
-    kern_return_t kr = map_segment(task, object, image.segments[i]);
+    kern_return_t kr = elf_map_segment(task, object, image.segments[i], 0);
     if (kr != KERN_SUCCESS) return kr;
   }
   vm_address_t stack = kStackBase;

@@ -12,7 +12,16 @@
 #include <mach/kern_return.h>
 #include <mach/port.h>
 
+#include "lib/elf_image.h"
+
 namespace libmach {
+
+// One PT_LOAD of a program into `task` at seg.vaddr + bias: its file pages
+// a private copy-on-write mapping of file_object, the rest of the last file
+// page zeroed, whole pages past the file part zero-fill memory, then the
+// segment's protection. Errors: what vm_map, vm_allocate, vm_write and
+// vm_protect answer.
+kern_return_t elf_map_segment(mach_port_t task, mach_port_t file_object, const mk::ElfSegment& seg, uint64_t bias);
 
 // Makes a new task with an empty address space (task_create without
 // inherited memory) running the executable in file_object (file_size

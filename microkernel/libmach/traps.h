@@ -64,6 +64,18 @@ inline kern_return_t task_info_self(mach_task_basic* out) {
   return kern_return_t(libmach::mach_trap(MACH_TRAP_task_info_self, reinterpret_cast<unsigned long>(out)));
 }
 
+// Copies between two ranges of this task's memory; KERN_INVALID_ADDRESS
+// when either is not accessible (mach/mach_traps.h).
+inline kern_return_t user_copy(void* dst, const void* src, size_t size) {
+  return kern_return_t(libmach::mach_trap(MACH_TRAP_user_copy, reinterpret_cast<unsigned long>(dst),
+                                          reinterpret_cast<unsigned long>(src), size));
+}
+
+// The calling thread's FS base (its TLS pointer).
+inline kern_return_t thread_set_fs_base(unsigned long base) {
+  return kern_return_t(libmach::mach_trap(MACH_TRAP_thread_set_fs_base, base));
+}
+
 // A foreign (Linux-numbered) system call; the result is what rax holds after
 // it (for Linux: the value, or -errno).
 inline long linux_syscall6(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0) {

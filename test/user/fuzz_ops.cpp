@@ -508,6 +508,11 @@ void op_trap(Rng& r) {
       break;
     }
     case MACH_TRAP_mach_ipc_stats: a[0] = out_ptr(r, sizeof(mach_ipc_statistics)); break;
+    case MACH_TRAP_user_copy:  // writes only into the scratch area or where nothing is
+      a[2] = r.pct(80) ? r.below(512) : r.below(1 << 20);
+      a[0] = r.pct(70) ? out_ptr(r, a[2] < 512 ? a[2] : 512) : r.pct(50) ? 0 : 0xffff800000000000ull;
+      if (a[2] > 512 && touches_base(a[0], a[2])) a[0] = 0;
+      break;
     case MACH_TRAP_task_terminate:
       a[0] = r.pct(70) && g.victims_n ? g.victims[r.below(g.victims_n)] : pool_name(r);
       if (a[0] == g.partner_task && r.pct(90)) a[0] = pool_name(r);  // the partner lives longer
@@ -523,6 +528,7 @@ void op_trap(Rng& r) {
   }
   kern_return_t kr = kern_return_t(libmach::trap6(number, a[0], a[1], a[2], a[3], a[4], a[5]));
   if (number == MACH_TRAP_task_set_emulation) (void)task_set_emulation(nullptr);
+  if (number == MACH_TRAP_thread_set_fs_base) (void)thread_set_fs_base(0);
   bool returns_name = number == MACH_TRAP_mach_reply_port || number == MACH_TRAP_task_self ||
                       number == MACH_TRAP_thread_self || number == MACH_TRAP_host_self;
   if (returns_name) pool_add(mach_port_name_t(kr));

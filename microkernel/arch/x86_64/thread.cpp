@@ -133,6 +133,14 @@ void context_switch(ThreadState& prev, ThreadState& next, Pmap* pmap) {
 
 uint64_t user_address_top() { return kUserTop; }
 
+kern_return_t thread_set_fs_base(uint64_t base) {
+  // Only user threads call this (from a trap), and they all have an FPU
+  // area, so context_switch saves the MSR from here on.
+  if (base >= kUserTop) return KERN_INVALID_ADDRESS;
+  wrmsr(kMsrFsBase, base);
+  return KERN_SUCCESS;
+}
+
 static bool user_range_ok(uint64_t addr, size_t len) {
   uint64_t end;
   return !__builtin_add_overflow(addr, len, &end) && end <= kUserTop;

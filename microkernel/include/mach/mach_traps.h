@@ -76,7 +76,19 @@
 
 #define MACH_TRAP_host_self 32            /* () -> a send right to the host port (host.defs) */
 
-#define MACH_TRAP_COUNT 33
+/* user_copy(dst, src, size): copy size bytes between two ranges of the
+ * caller's own memory, each byte checked as the kernel checks a system
+ * call's pointers. -> KERN_SUCCESS, or KERN_INVALID_ADDRESS when a byte of
+ * either range is not mapped with the access needed (some bytes may have
+ * been copied). Emulation libraries use it to answer EFAULT for a
+ * program's bad pointers instead of faulting on them. */
+#define MACH_TRAP_user_copy 33
+/* thread_set_fs_base(base): the calling thread's FS segment base (its TLS
+ * pointer, arch_prctl(ARCH_SET_FS) on Linux). -> KERN_INVALID_ADDRESS when
+ * base is not below the top of user space. */
+#define MACH_TRAP_thread_set_fs_base 34
+
+#define MACH_TRAP_COUNT 35
 
 /* Special ports (GNU Mach numbering). */
 #define TASK_KERNEL_PORT 1

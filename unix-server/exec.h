@@ -1,0 +1,26 @@
+// exec: a process's program started from a file (docs/unix.md, "exec").
+// The program's PT_LOADs (ET_EXEC, or static-PIE at a load bias) and the
+// emulation library are mapped copy-on-write from their files' memory
+// objects (demand paged by the file pager), an 8 MiB stack gets the System
+// V start block (argc, argv, envp, auxv), the EmulationInfo page tells the
+// library what it needs, and one thread starts in the library, which turns
+// on redirection and jumps to the program.
+#pragma once
+
+#include "process.h"
+#include "vfs.h"
+
+namespace ux {
+
+// Finds the emulation library in fs (once, at start): 0 or an errno.
+int exec_init(FileSystem* root);
+
+// Starts path in a new task for p (which has no task yet): 0 or ENOENT,
+// EACCES (not a regular file), ENOEXEC (not a static x86-64 ELF program
+// this system runs), E2BIG (arguments beyond the start block's room),
+// ENOMEM; nothing is left behind on failure. Records the task and the
+// process port in p.
+int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const* argv, const char* const* envp,
+                 uint64_t boot_epoch);
+
+}  // namespace ux

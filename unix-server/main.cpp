@@ -1,0 +1,207 @@
+// The Unix server (docs/unix.md): the first boot task. It keeps the boot
+// name service (the bootstrap port), waits for the file pager and the
+// console driver to register, mounts the boot archive at / and the devices
+// at /dev, and starts the first process: the command on its own command
+// line (`unix_server.elf /bin/busybox echo hello`), or `/bin/busybox sh`.
+// Then it serves unix.defs on every process's port. When the first
+// process ends, it says how and powers QEMU off.
+//   unix_server.elf [PROGRAM ARGS...]
+#include <mach/notify.h>
+#include <unixServer.h>
+
+#include "emulation_abi.h"
+#include "exec.h"
+#include "libmach/env.h"
+#include "libmach/mach_ipc.h"
+#include "libmach/print.h"
+#include "libmach/string.h"
+#include "linux_abi.h"
+#include "machine.h"
+#include "message_util.h"
+#include "name_service.h"
+#include "server_state.h"
+
+namespace ux {
+
+namespace {
+
+ServerState g_state;
+NameService g_names;
+mach_port_t g_bootstrap = MACH_PORT_NULL;
+int g_init_pid = 0;
+
+const char* const kDefaultInit[] = {"/bin/busybox", "sh", nullptr};
+const char* const kEnvironment[] = {"HOME=/", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=vt100", "USER=root",
+                                    "LOGNAME=root", "SHELL=/bin/sh", nullptr};
+
+union Buffer {
+  mach_msg_header_t h;
+  mach_dead_name_notification_t dead;
+  uint8_t raw[unix_MAX_REQUEST_SIZE > 512 ? unix_MAX_REQUEST_SIZE + 64 : 576];
+};
+union Reply {
+  mach_msg_header_t h;
+  uint8_t raw[unix_MAX_REPLY_SIZE + 64];
+};
+Buffer g_in;
+Reply g_out;
+
+void must(kern_return_t kr, const char* what) {
+  if (kr == KERN_SUCCESS) return;
+  printf("unix: %s failed: %#x\n", what, kr);
+  task_terminate_self(1);
+}
+
+// Serves the bootstrap port until the servers the Unix server needs have
+// registered.
+void wait_for_servers() {
+  uint64_t waited_ms = 0;
+  while (!g_names.find("file-pager") || !g_names.find("console")) {
+    mach_msg_return_t mr = mach_msg(&g_in.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof g_in, g_bootstrap, 1000);
+    if (mr == MACH_RCV_TIMED_OUT) {
+      waited_ms += 1000;
+      if (waited_ms % 10000 == 0)
+        printf("unix: still waiting for%s%s to register\n", g_names.find("file-pager") ? "" : " the file pager",
+               g_names.find("console") ? "" : " the console driver");
+      continue;
+    }
+    if (mr == MACH_MSG_SUCCESS) g_names.handle(&g_in.h, g_in.h.msgh_size);
+  }
+}
+
+// Console descriptors 0, 1 and 2 of the first process.
+int open_console(Process* p) {
+  for (int fd = 0; fd < 3; ++fd) {
+    OpenFile* f = open_file_new();
+    if (!f) return linux_abi::kENOMEM;
+    Location loc;
+    g_state.vfs.locate("/dev/console", &loc);
+    f->fs = loc.fs;
+    int err = f->fs->stat(loc.path, true, &f->node);
+    if (err) {
+      open_file_release(f);
+      return err;
+    }
+    f->flags = linux_abi::kO_RDWR;
+    memcpy(f->path, loc.path, strlen(loc.path) + 1);
+    memcpy(f->abs, "/dev/console", 13);
+    p->install(f, false);
+  }
+  return 0;
+}
+
+void start_init(int argc, char** argv) {
+  const char* const* args = argc > 1 ? const_cast<const char* const*>(argv + 1) : kDefaultInit;
+  Process* p = process_create(0);
+  int err = p ? open_console(p) : linux_abi::kENOMEM;
+  if (!err) err = exec_program(p, g_state.vfs, args[0], args, kEnvironment, g_state.boot_epoch);
+  if (err) {
+    printf("unix: cannot run %s: error %d\n", args[0], err);
+    printf("unix: init (pid 1) exited with status 127\n");
+    power_off(g_state.io_master, 1);
+    task_terminate_self(127);
+  }
+  p->live = true;
+  g_init_pid = p->pid;
+  g_state.dev->set_foreground(p->pid);
+  mach_port_t previous = MACH_PORT_NULL;
+  must(mach_port_move_member(mach_task_self(), p->port, g_state.port_set), "adding the process port");
+  must(mach_port_request_notification(mach_task_self(), p->task, MACH_NOTIFY_DEAD_NAME, 0, g_state.notify,
+                                      &previous),
+       "watching the process's task");
+}
+
+void task_died(mach_port_t name) {
+  Process* p = process_by_task(name);
+  if (p && p->live) {  // not by exit_group: the kernel ended it (an exception, a pager's failure)
+    p->live = false;
+    p->wait_status = 11;  // as a SIGSEGV would
+    process_ended(p);
+  }
+  (void)mach_port_destroy(mach_task_self(), name);  // ours and the notification's reference
+  if (p) {
+    p->task = MACH_PORT_NULL;
+    process_release(p);
+  }
+}
+
+[[noreturn]] void serve() {
+  for (;;) {
+    mach_msg_return_t mr = mach_msg(&g_in.h, MACH_RCV_MSG, 0, sizeof g_in, g_state.port_set, 0);
+    if (mr != MACH_MSG_SUCCESS) {
+      printf("unix: receive failed: %#x\n", mr);
+      continue;
+    }
+    mach_port_t local = g_in.h.msgh_local_port;
+    if (local == g_bootstrap) {
+      g_names.handle(&g_in.h, g_in.h.msgh_size);
+      continue;
+    }
+    if (local == g_state.notify) {
+      if (g_in.h.msgh_id == MACH_NOTIFY_DEAD_NAME) task_died(g_in.dead.not_port);
+      continue;
+    }
+    (void)unix_server(&g_in.h, &g_out.h);
+    kern_return_t code = mig_reply_code(&g_out.h);
+    if (code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS) {
+      printf("unix: refused a request (id %d): %d\n", g_in.h.msgh_id, code);
+      destroy_request(&g_in.h);
+      continue;
+    }
+    if (code != MIG_NO_REPLY && MACH_PORT_VALID(g_out.h.msgh_remote_port))
+      (void)mach_msg(&g_out.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, g_out.h.msgh_size, 0, MACH_PORT_NULL, 0);
+  }
+}
+
+}  // namespace
+
+ServerState& server() { return g_state; }
+
+void process_ended(Process* p) {
+  if (p->pid != g_init_pid) return;
+  int status = (p->wait_status & 0x7f) ? 128 + (p->wait_status & 0x7f) : (p->wait_status >> 8) & 0xff;
+  if (p->wait_status & 0x7f)
+    printf("unix: init (pid %d) was killed by signal %d: status %d\n", p->pid, p->wait_status & 0x7f, status);
+  else
+    printf("unix: init (pid %d) exited with status %d\n", p->pid, status);
+  power_off(g_state.io_master, status == 0 ? 0 : 1);
+}
+
+}  // namespace ux
+
+using namespace ux;
+
+int main(int argc, char** argv) {
+  g_state.io_master = libmach::io_master_port();
+  if (!MACH_PORT_VALID(g_state.io_master)) {
+    printf("unix: no I/O master port: the Unix server must be the first boot module\n");
+    return 1;
+  }
+  must(task_get_bootstrap_port(mach_task_self(), &g_bootstrap), "task_get_bootstrap_port");
+  g_names.init(g_bootstrap, g_state.io_master);
+  wait_for_servers();
+
+  static BootFs root(g_names.find("file-pager"));
+  static DevFs dev(g_names.find("console"));
+  g_state.root = &root;
+  g_state.dev = &dev;
+  g_state.vfs.mount("/", &root);
+  g_state.vfs.mount("/dev", &dev);
+  if (exec_init(&root) != 0) {
+    power_off(g_state.io_master, 1);
+    return 1;
+  }
+
+  mach_task_basic info{};
+  (void)task_info_self(&info);
+  uint64_t now = rtc_read_epoch(g_state.io_master);
+  uint64_t up = info.ticks_per_second ? info.ticks / info.ticks_per_second : 0;
+  g_state.boot_epoch = now > up ? now - up : 0;
+
+  must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &g_state.port_set), "port set");
+  must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.notify), "notify port");
+  must(mach_port_move_member(mach_task_self(), g_bootstrap, g_state.port_set), "bootstrap port");
+  must(mach_port_move_member(mach_task_self(), g_state.notify, g_state.port_set), "notify port");
+  start_init(argc, argv);
+  serve();
+}

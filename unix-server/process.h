@@ -1,0 +1,62 @@
+// Unix processes: each is a Mach task running one program with the
+// emulation library, plus what Unix keeps for it here: pid, parent,
+// credentials, working directory, file descriptors, exit status. The
+// library reaches the server through the process's own port (in the
+// server's port set), so a request names its process by where it arrives.
+#pragma once
+
+#include <mach/port.h>
+
+#include "file_system.h"
+#include "vfs.h"
+
+namespace ux {
+
+constexpr int kMaxFds = 256;
+constexpr int kMaxProcesses = 64;
+
+// An open file description (what dup and fork share).
+struct OpenFile {
+  int refs = 1;
+  FileSystem* fs = nullptr;
+  NodeInfo node;
+  int flags = 0;        // open(2) flags: access mode, O_APPEND, O_NONBLOCK...
+  uint64_t offset = 0;  // the file position; for directories getdents' position
+  char path[kPathMax];  // in fs
+  char abs[kPathMax];   // absolute, for openat of a directory descriptor
+};
+
+struct Process {
+  bool in_use = false;
+  bool live = false;         // its task runs; a zombie until its parent waits (part 2)
+  int pid = 0, ppid = 0, pgrp = 0, sid = 0;
+  mach_port_t task = MACH_PORT_NULL;  // send right to its task port
+  mach_port_t port = MACH_PORT_NULL;  // receive right: its requests
+  uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
+  int wait_status = 0;       // as wait4 reports it: exit code << 8, or the signal
+  char cwd[kPathMax] = "/";
+  char exe[kPathMax] = "";   // the program's path (/proc/self/exe)
+  OpenFile* fds[kMaxFds] = {};
+  bool cloexec[kMaxFds] = {};
+
+  // The open file behind fd, or null (EBADF).
+  OpenFile* file(int fd) const { return fd >= 0 && fd < kMaxFds ? fds[fd] : nullptr; }
+  // The lowest free descriptor, or -1 (EMFILE).
+  int install(OpenFile* f, bool close_on_exec);
+  // Drops fd; false when it was not open.
+  bool close(int fd);
+  void close_all();
+};
+
+// A new process slot with the next pid; null when the table is full.
+Process* process_create(int ppid);
+Process* process_by_port(mach_port_t port);
+Process* process_by_task(mach_port_t task);
+Process* process_by_pid(int pid);
+// Frees the slot and its ports (after the task ended).
+void process_release(Process* p);
+
+OpenFile* open_file_new();
+void open_file_release(OpenFile* f);
+
+}  // namespace ux
