@@ -225,6 +225,32 @@ long sys_lseek(const emulation_frame& f) {
 
 long sys_close(const emulation_frame& f) { return unix_result(unix_close(unix_port(), iarg(arg0(f))), "close"); }
 
+// fcntl(fd, cmd, arg): descriptor flags and duplicates; the server keeps
+// both. dup is F_DUPFD from 0, dup2 is dup3 without its checks.
+long sys_fcntl(const emulation_frame& f) {
+  int64_t result = 0;
+  long r = unix_result(unix_fcntl(unix_port(), iarg(arg0(f)), iarg(arg1(f)), int64_t(arg2(f)), &result), "fcntl");
+  return r < 0 ? r : long(result);
+}
+
+long sys_dup(const emulation_frame& f) {
+  int64_t result = 0;
+  long r = unix_result(unix_fcntl(unix_port(), iarg(arg0(f)), 0, 0, &result), "dup");
+  return r < 0 ? r : long(result);
+}
+
+long sys_dup2(const emulation_frame& f) {
+  long r = unix_result(unix_dup3(unix_port(), iarg(arg0(f)), iarg(arg1(f)), -1), "dup2");
+  return r < 0 ? r : long(iarg(arg1(f)));
+}
+
+long sys_dup3(const emulation_frame& f) {
+  int flags = iarg(arg2(f));
+  if (flags == -1) return -kEINVAL;  // -1 means dup2 to the server
+  long r = unix_result(unix_dup3(unix_port(), iarg(arg0(f)), iarg(arg1(f)), flags), "dup3");
+  return r < 0 ? r : long(iarg(arg1(f)));
+}
+
 long file_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, int64_t offset) {
   uint64_t mapped = 0;
   long r = unix_result(unix_mmap(unix_port(), addr, len, prot, flags, fd, offset, &mapped), "mmap");

@@ -103,7 +103,9 @@ long sys_set_tid_address(const emulation_frame& f) {
   g_clear_child_tid = arg0(f);
   return g_info.pid;
 }
-long sys_set_robust_list(const emulation_frame&) { return 0; }
+// set_robust_list(head, len): the list is the futex code's, which needs
+// threads; Linux checks the length (sizeof(struct robust_list_head)).
+long sys_set_robust_list(const emulation_frame& f) { return arg1(f) == 24 ? 0 : -kEINVAL; }
 // Restartable sequences: libcs work without them.
 long sys_rseq(const emulation_frame&) { return -kENOSYS; }
 

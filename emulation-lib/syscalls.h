@@ -29,11 +29,15 @@
   X(24, sched_yield) \
   X(25, mremap) \
   X(28, madvise) \
+  X(32, dup) \
+  X(33, dup2) \
   X(35, nanosleep) \
   X(39, getpid) \
   X(40, sendfile) \
   X(60, exit) \
   X(63, uname) \
+  X(72, fcntl) \
+  X(79, getcwd) \
   X(89, readlink) \
   X(95, umask) \
   X(96, gettimeofday) \
@@ -65,6 +69,7 @@
   X(267, readlinkat) \
   X(269, faccessat) \
   X(273, set_robust_list) \
+  X(292, dup3) \
   X(295, preadv) \
   X(296, pwritev) \
   X(302, prlimit64) \

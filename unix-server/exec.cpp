@@ -80,6 +80,7 @@ int parse(mach_port_t object, uint64_t size, bool allow_pie, uint64_t user_max, 
   kr = mk::elf_parse_program(reinterpret_cast<const void*>(addr), size, kUserMin, user_max, allow_pie, image,
                              &error);
   if (kr != KERN_SUCCESS) {
+    printf("unix: exec: %s\n", error ? error : "not an ELF program");
     (void)vm_deallocate(mach_task_self(), addr, page_up(size));
     return kENOEXEC;
   }

@@ -415,3 +415,49 @@ kern_return_t S_unix_sendfile(mach_port_t proc, int32_t out_fd, int32_t in_fd, i
   *sent = int64_t(done);
   return 0;
 }
+
+kern_return_t S_unix_fcntl(mach_port_t proc, int32_t fd, int32_t cmd, int64_t arg, int64_t* result) {
+  PROCESS();
+  OpenFile* f = p->file(fd);
+  if (!f) return kEBADF;
+  constexpr int kF_DUPFD = 0, kF_GETFD = 1, kF_SETFD = 2, kF_GETFL = 3, kF_SETFL = 4, kF_DUPFD_CLOEXEC = 1030;
+  constexpr int kFD_CLOEXEC = 1;
+  switch (cmd) {
+    case kF_DUPFD:
+    case kF_DUPFD_CLOEXEC: {
+      if (arg < 0 || arg >= kMaxFds) return kEINVAL;
+      for (int n = int(arg); n < kMaxFds; ++n)
+        if (!p->fds[n]) {
+          p->fds[n] = f;
+          p->cloexec[n] = cmd == kF_DUPFD_CLOEXEC;
+          ++f->refs;
+          *result = n;
+          return 0;
+        }
+      return kEMFILE;
+    }
+    case kF_GETFD: *result = p->cloexec[fd] ? kFD_CLOEXEC : 0; return 0;
+    case kF_SETFD: p->cloexec[fd] = arg & kFD_CLOEXEC; *result = 0; return 0;
+    case kF_GETFL: *result = f->flags & ~kO_CLOEXEC; return 0;
+    case kF_SETFL:  // only these status flags change; the access mode stays
+      f->flags = (f->flags & ~(kO_APPEND | kO_NONBLOCK)) | (int(arg) & (kO_APPEND | kO_NONBLOCK));
+      *result = 0;
+      return 0;
+    default: return kEINVAL;
+  }
+}
+
+kern_return_t S_unix_dup3(mach_port_t proc, int32_t oldfd, int32_t newfd, int32_t flags) {
+  PROCESS();
+  OpenFile* f = p->file(oldfd);
+  if (!f) return kEBADF;
+  if (newfd < 0 || newfd >= kMaxFds) return kEBADF;
+  bool dup2 = flags == -1;
+  if (!dup2 && (flags & ~kO_CLOEXEC)) return kEINVAL;
+  if (oldfd == newfd) return dup2 ? 0 : kEINVAL;
+  if (p->fds[newfd]) p->close(newfd);
+  p->fds[newfd] = f;
+  p->cloexec[newfd] = !dup2 && (flags & kO_CLOEXEC);
+  ++f->refs;
+  return 0;
+}

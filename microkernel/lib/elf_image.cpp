@@ -79,7 +79,7 @@ kern_return_t elf_parse_program(const void* data, size_t size, uint64_t user_min
   } else if (eh.e_type == ET_DYN) {
     return c.fail(KERN_NOT_SUPPORTED, "elf: position-independent executable or shared object (ET_DYN) not supported");
   }
-  if (eh.e_type != ET_EXEC) {
+  if (eh.e_type != ET_EXEC && !out->position_independent) {
     return c.fail(KERN_INVALID_ARGUMENT, "elf: not an executable (type %u)", eh.e_type);
   }
   if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
