@@ -42,6 +42,8 @@ Fields:
 Keep command lines free of '"', "'" and '\\': GRUB backslash-escapes them.
 """
 
+import os
+import sys
 from dataclasses import dataclass
 from typing import Sequence, Tuple
 
@@ -829,3 +831,9 @@ CASES = [
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic', r'terminated:', r'file-pager: answer to')),
 ]
+
+# The Unix personality's cases (issue 10): cases_unix.py.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cases_unix import unix_cases  # noqa: E402
+
+CASES += unix_cases(Case)

@@ -1,0 +1,56 @@
+"""QEMU cases of the Unix personality (docs/unix.md): the system scripts/run
+boots (the Unix server as the first boot task, the console driver, the file
+pager and build/test/data/unixfs.tar) running one program as the first Unix
+process. The Unix server reports its end and powers off: status 0 passes
+(isa-debug-exit 0), anything else fails (1). cases.py adds these to CASES.
+"""
+
+
+def unix_modules(command):
+    return (('unix-server/unix_server.elf', 'unix_server.elf ' + command),
+            ('drivers/console/console.elf', 'console.elf'),
+            ('pagers/file_pager/file_pager.elf', 'file_pager.elf 3'),
+            ('test/data/unixfs.tar', 'unixfs.tar'))
+
+
+def unix_cases(Case):
+    def case(name, command, expect=(), status=0, forbid=(r'unknown system call', r'terminated:'), end=None):
+        if end is None:
+            end = rf'unix: init \(pid 1\) exited with status {status}$'
+        return Case(name='unix-' + name,
+                    modules=unix_modules(command),
+                    expect=tuple(expect) + (end,),
+                    forbid=(r'panic', r'FAILED', r'unix: refused', r'-> EIO') + tuple(forbid),
+                    result='pass' if status == 0 else 'fail',
+                    timeout=60)
+
+    cases = [
+        # Debian's unmodified busybox-static (glibc, static, non-PIE).
+        case('busybox-echo', '/bin/busybox echo hello', (r'(?m)^hello\r?$',)),
+        case('busybox-cat', '/bin/busybox cat /etc/motd',
+             (r'(?m)^Welcome to machina: this line comes from the boot archive\.\r?$',)),
+        case('busybox-ls', '/bin/busybox ls /', (r'(?m)^bin\s+data\s+dev\s+doc\s+etc\s+lib\s+usr\s*$',)),
+        case('busybox-uname', '/bin/busybox uname -a',
+             (r'(?m)^Linux machina 6\.1\.0-machina #1 machina \(Mach-style multiserver\) x86_64 GNU/Linux\r?$',)),
+        case('busybox-true', '/bin/busybox true'),
+        case('busybox-false', '/bin/busybox false', status=1),
+        case('busybox-cat-missing', '/bin/busybox cat /etc/nope',
+             (r'cat: can.t open .?/etc/nope.?: No such file or directory',), status=1),
+        # Programs that are not there or not programs: the server says why.
+        case('exec-missing', '/bin/nope', (r'unix: cannot run /bin/nope: error 2\b',), status=127),
+        case('exec-not-elf', '/data/pattern',
+             (r'unix: exec: elf: not an ELF file', r'unix: cannot run /data/pattern: error 8\b'), status=127),
+        # A program the kernel kills (a fault it has no handler for): its
+        # status is as a SIGSEGV's, and the system goes on to report it.
+        case('t-crash', '/bin/t_crash', (r't_crash: about to fault', r'terminated: #PF Page fault, write at 0x0+ '), status=139,
+             forbid=(r't_crash: still alive',),
+             end=r'unix: init \(pid 1\) was killed by signal 11: status 139'),
+        # musl test programs (test/unix), one per system-call family.
+        case('t-exit', '/bin/t_exit 7', status=7),
+        case('t-enosys', '/bin/t_enosys',
+             (r'emulation: pid 1: unknown system call 999 \(\?\) -> ENOSYS', r't_enosys: still alive',
+              r't_enosys: PASS'), forbid=(r'terminated:',)),
+    ]
+    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie'):
+        cases.append(case('t-' + name, '/bin/t_' + name, (rf't_{name}: PASS',)))
+    return cases
