@@ -34,17 +34,16 @@ const char* const kDefaultInit[] = {"/bin/busybox", "sh", nullptr};
 const char* const kEnvironment[] = {"HOME=/", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=vt100", "USER=root",
                                     "LOGNAME=root", "SHELL=/bin/sh", nullptr};
 
+// Requests and replies take turns in two buffers (see serve).
+constexpr size_t kMessageMax = (unix_MAX_REQUEST_SIZE > unix_MAX_REPLY_SIZE ? unix_MAX_REQUEST_SIZE
+                                                                             : unix_MAX_REPLY_SIZE) + 64;
 union Buffer {
   mach_msg_header_t h;
   mach_dead_name_notification_t dead;
-  uint8_t raw[unix_MAX_REQUEST_SIZE > 512 ? unix_MAX_REQUEST_SIZE + 64 : 576];
+  uint8_t raw[kMessageMax > 576 ? kMessageMax : 576];
 };
-union Reply {
-  mach_msg_header_t h;
-  uint8_t raw[unix_MAX_REPLY_SIZE + 64];
-};
-Buffer g_in;
-Reply g_out;
+Buffer g_buffers[2];
+Buffer& g_in = g_buffers[0];
 
 void must(kern_return_t kr, const char* what) {
   if (kr == KERN_SUCCESS) return;
@@ -125,31 +124,55 @@ void task_died(mach_port_t name) {
   }
 }
 
+// One trap per request: the reply to the last request goes out with the
+// receive of the next (mach_msg send+receive), which also lets the kernel
+// hand the CPU straight to the process waiting for it.
 [[noreturn]] void serve() {
+  Buffer* in = &g_buffers[0];
+  Buffer* out = &g_buffers[1];
+  bool reply = false;
   for (;;) {
-    mach_msg_return_t mr = mach_msg(&g_in.h, MACH_RCV_MSG, 0, sizeof g_in, g_state.port_set, 0);
+    // The reply leaves from *out and the next request arrives in *out:
+    // then the buffers swap roles.
+    mach_msg_option_t option = MACH_RCV_MSG;
+    mach_msg_size_t send_size = 0;
+    if (reply) {
+      option |= MACH_SEND_MSG | MACH_SEND_TIMEOUT;
+      send_size = out->h.msgh_size;
+    }
+    mach_msg_return_t mr = mach_msg(&out->h, option, send_size, sizeof *out, g_state.port_set, 0);
+    if (reply && mr != MACH_MSG_SUCCESS && (mr & ~0xffu) == (MACH_SEND_INVALID_DEST & ~0xffu)) {
+      // The reply could not go (its process died meanwhile); nothing was
+      // received either.
+      (void)mach_port_deallocate(mach_task_self(), out->h.msgh_remote_port);
+      reply = false;
+      continue;
+    }
+    reply = false;
     if (mr != MACH_MSG_SUCCESS) {
       printf("unix: receive failed: %#x\n", mr);
       continue;
     }
-    mach_port_t local = g_in.h.msgh_local_port;
+    Buffer* t = in;
+    in = out;
+    out = t;
+    mach_port_t local = in->h.msgh_local_port;
     if (local == g_bootstrap) {
-      g_names.handle(&g_in.h, g_in.h.msgh_size);
+      g_names.handle(&in->h, in->h.msgh_size);
       continue;
     }
     if (local == g_state.notify) {
-      if (g_in.h.msgh_id == MACH_NOTIFY_DEAD_NAME) task_died(g_in.dead.not_port);
+      if (in->h.msgh_id == MACH_NOTIFY_DEAD_NAME) task_died(in->dead.not_port);
       continue;
     }
-    (void)unix_server(&g_in.h, &g_out.h);
-    kern_return_t code = mig_reply_code(&g_out.h);
+    (void)unix_server(&in->h, &out->h);
+    kern_return_t code = mig_reply_code(&out->h);
     if (code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS) {
-      printf("unix: refused a request (id %d): %d\n", g_in.h.msgh_id, code);
-      destroy_request(&g_in.h);
+      printf("unix: refused a request (id %d): %d\n", in->h.msgh_id, code);
+      destroy_request(&in->h);
       continue;
     }
-    if (code != MIG_NO_REPLY && MACH_PORT_VALID(g_out.h.msgh_remote_port))
-      (void)mach_msg(&g_out.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, g_out.h.msgh_size, 0, MACH_PORT_NULL, 0);
+    reply = code != MIG_NO_REPLY && MACH_PORT_VALID(out->h.msgh_remote_port);
   }
 }
 

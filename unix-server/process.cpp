@@ -9,6 +9,7 @@ namespace {
 
 Process g_processes[kMaxProcesses];
 int g_next_pid = 1;
+Process* g_last = nullptr;  // the last process found by its port: most requests come from the same one
 
 }  // namespace
 
@@ -49,8 +50,9 @@ Process* process_create(int ppid) {
 }
 
 Process* process_by_port(mach_port_t port) {
+  if (g_last && g_last->port == port) return g_last;
   for (Process& p : g_processes)
-    if (p.in_use && p.port == port) return &p;
+    if (p.in_use && p.port == port) return g_last = &p;
   return nullptr;
 }
 
@@ -70,6 +72,7 @@ void process_release(Process* p) {
   p->close_all();
   if (MACH_PORT_VALID(p->port)) (void)mach_port_mod_refs(mach_task_self(), p->port, MACH_PORT_RIGHT_RECEIVE, -1);
   if (MACH_PORT_VALID(p->task)) (void)mach_port_deallocate(mach_task_self(), p->task);
+  if (g_last == p) g_last = nullptr;
   *p = Process{};
 }
 

@@ -40,7 +40,17 @@ vm_iters=200
   "$build/test/user/pager.elf" "pager.elf serve" \
   "$build/test/user/pager.elf" "pager.elf bench 512" >&2
 
-for iso in rpc threads send vm pager; do
+# A redirected system call served by the Unix server: getppid from the
+# same benchmark program as Linux's (test/bench/linux/bench.c), as the
+# first Unix process: syscall, the kernel's redirection, the emulation
+# library, the RPC to the Unix server and back.
+"$root/scripts/mkiso" "$out/unix.iso" "$build/microkernel/kernel.elf" "" \
+  "$build/unix-server/unix_server.elf" "unix_server.elf /bin/bench getppid" \
+  "$build/drivers/console/console.elf" "console.elf" \
+  "$build/pagers/file_pager/file_pager.elf" "file_pager.elf 3" \
+  "$build/test/data/unixfs.tar" "unixfs.tar" >&2
+
+for iso in rpc threads send vm pager unix; do
   # shellcheck disable=SC2086 # BENCH_QEMU_FLAGS is a list of words
   timeout 600 qemu-system-x86_64 ${BENCH_QEMU_FLAGS:--machine pc -cpu max -m 256M -smp 1 -icount shift=0} \
     -display none -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

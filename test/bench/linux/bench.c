@@ -15,6 +15,11 @@
  * At the end the VM is powered off so that QEMU exits.
  *
  * Build: musl-gcc -static -O2 -o bench bench.c
+ *
+ * The same source runs on this system as a Unix process (built with
+ * -DBENCH_SYSTEM='"this"', in the boot archive as /bin/bench): there it is
+ * started with the names of the benchmarks to run (`bench getppid`), runs
+ * only those and exits instead of powering off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +38,10 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef BENCH_SYSTEM
+#define BENCH_SYSTEM "linux"
+#endif
 
 #define HELPER_PATH "/true"     /* the small static binary fork+exec runs */
 #define DATA_PATH "/data"       /* the file the page-fault benchmark maps */
@@ -115,7 +124,7 @@ static void report(const char *name, size_t warmup, size_t n)
 			i = j;
 		}
 	}
-	printf("BENCH name=%s system=linux instructions=%llu iterations=%zu\n", name,
+	printf("BENCH name=%s system=" BENCH_SYSTEM " instructions=%llu iterations=%zu\n", name,
 	       (unsigned long long)med, n);
 	fflush(stdout);
 }
@@ -327,9 +336,38 @@ static size_t arg(const char *name, size_t dflt)
 	return s && *s ? strtoull(s, NULL, 10) : dflt;
 }
 
+/*
+ * `bench NAME...` (this system's Unix server starts it so): only the named
+ * benchmarks that need nothing but the process itself, then exit.
+ */
+static int run_selected(char **names)
+{
+	size_t getppid_n = arg("bench_getppid", 100000), getppid_w = arg("bench_getppid_warmup", 1000);
+	samples_cap = getppid_n;
+	size_t bytes = (samples_cap * sizeof samples[0] + PAGE - 1) / PAGE * PAGE;
+	samples = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (samples == MAP_FAILED) {
+		printf("BENCHERROR mmap samples: %s\n", strerror(errno));
+		return 1;
+	}
+	memset(samples, 0, bytes); /* fault in before timing */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	measure_overhead();
+	for (; *names; names++) {
+		if (strcmp(*names, "getppid") == 0) {
+			bench_getppid(getppid_w, getppid_n);
+		} else {
+			printf("BENCHERROR unknown benchmark %s\n", *names);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
+	if (argc > 1)
+		return run_selected(argv + 1);
 	/*
 	 * Without address-space randomization: with it, where the stack and the
 	 * mappings land differs from boot to boot, and with it the page-table
