@@ -168,9 +168,10 @@ void task_died(mach_port_t name) {
     (void)unix_server(&in->h, &out->h);
     kern_return_t code = mig_reply_code(&out->h);
     if (code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS) {
+      // Answered with the error (the stub built that reply); what the
+      // request carried is let go.
       printf("unix: refused a request (id %d): %d\n", in->h.msgh_id, code);
-      destroy_request(&in->h);
-      continue;
+      release_descriptors(&in->h);
     }
     reply = code != MIG_NO_REPLY && MACH_PORT_VALID(out->h.msgh_remote_port);
   }

@@ -7,12 +7,10 @@
 
 namespace ux {
 
-// Drops the rights and out-of-line regions of a request that will not be
-// served (malformed, unknown id): its reply right, its port descriptors,
-// its regions. Reads only inside msgh_size.
-inline void destroy_request(mach_msg_header_t* req) {
-  if (MACH_PORT_VALID(req->msgh_remote_port)) (void)mach_port_deallocate(mach_task_self(), req->msgh_remote_port);
-  req->msgh_remote_port = MACH_PORT_NULL;
+// Drops the port rights and out-of-line regions a request carries in its
+// body (a refused request's; its reply right still takes the error
+// reply). Reads only inside msgh_size.
+inline void release_descriptors(mach_msg_header_t* req) {
   if (!(req->msgh_bits & MACH_MSGH_BITS_COMPLEX) || req->msgh_size < sizeof(mach_msg_header_t) + 4) return;
   auto* body = reinterpret_cast<mach_msg_body_t*>(req + 1);
   mach_msg_size_t room = (req->msgh_size - mach_msg_size_t(sizeof(mach_msg_header_t)) - 4) / 16;
@@ -25,6 +23,14 @@ inline void destroy_request(mach_msg_header_t* req) {
         d->out_of_line.size)
       (void)vm_deallocate(mach_task_self(), d->out_of_line.address, d->out_of_line.size);
   }
+}
+
+// A request that gets no answer at all: its body's rights and regions and
+// its reply right.
+inline void destroy_request(mach_msg_header_t* req) {
+  release_descriptors(req);
+  if (MACH_PORT_VALID(req->msgh_remote_port)) (void)mach_port_deallocate(mach_task_self(), req->msgh_remote_port);
+  req->msgh_remote_port = MACH_PORT_NULL;
 }
 
 }  // namespace ux
