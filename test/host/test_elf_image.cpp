@@ -445,3 +445,61 @@ TEST_CASE("elf: every truncation fails cleanly") {
     }
   }
 }
+
+// elf_parse_program with allow_pie: static position-independent
+// executables (what `-static-pie` links), addresses as offsets from a bias.
+TEST_CASE("elf: static PIE only when allowed") {
+  auto make_pie = [] {
+    Image img;
+    img.edit_ehdr([](Elf64_Ehdr& eh) {
+      eh.e_type = ET_DYN;
+      eh.e_entry = 0x1010;
+    });
+    img.edit_phdr(0, [](Elf64_Phdr& ph) { ph.p_vaddr = ph.p_paddr = 0x1000; });
+    img.edit_phdr(1, [](Elf64_Phdr& ph) { ph.p_vaddr = ph.p_paddr = 0x2000; });
+    img.add(PT_DYNAMIC, PF_R | PF_W, 0x2000, 0x2000, 0x10, 0x10, 8);
+    return img;
+  };
+  Image pie = make_pie();
+  auto program = [&](const Image& img, bool allow, ElfImage* out, const char** error) {
+    std::vector<uint8_t> copy(img.bytes);
+    return elf_parse_program(copy.data(), copy.size(), 0x10000, kUserMax, allow, out, error);
+  };
+  ElfImage out{};
+  const char* error = nullptr;
+  SUBCASE("refused without allow_pie, as elf_parse_executable refuses it") {
+    CHECK(program(pie, false, &out, &error) == KERN_NOT_SUPPORTED);
+    CHECK(std::string(error).find("ET_DYN") != std::string::npos);
+    CHECK(parse(pie).kr == KERN_NOT_SUPPORTED);
+  }
+  SUBCASE("accepted with it: offsets below the user minimum, PT_DYNAMIC allowed") {
+    REQUIRE(program(pie, true, &out, &error) == KERN_SUCCESS);
+    CHECK(out.position_independent);
+    CHECK(out.entry == 0x1010);
+    CHECK(out.segment_count == 2);
+    CHECK(out.phnum == 3);
+    CHECK(out.phdr_vaddr == 0);  // the table (at file offset 0x40) is in no PT_LOAD here
+  }
+  SUBCASE("an ET_EXEC with allow_pie is still checked against the user range, and reports its headers") {
+    Image exec;
+    exec.add(PT_LOAD, PF_R, 0, 0x400000, 0x200, 0x200, 0x1000);  // the headers' page
+    REQUIRE(program(exec, true, &out, &error) == KERN_SUCCESS);
+    CHECK(!out.position_independent);
+    CHECK(out.phdr_vaddr == 0x400000 + kPhoff);
+    CHECK(out.phnum == 3);
+    Image low;
+    low.edit_phdr(0, [](Elf64_Phdr& ph) { ph.p_vaddr = ph.p_paddr = 0x1000; });
+    CHECK(program(low, true, &out, &error) == KERN_INVALID_ARGUMENT);
+  }
+  SUBCASE("PT_INTERP is refused even with allow_pie") {
+    Image dyn = make_pie();
+    dyn.add(PT_INTERP, PF_R, 0x1000, 0x1000, 0x10, 0x10, 1);
+    CHECK(program(dyn, true, &out, &error) == KERN_NOT_SUPPORTED);
+    CHECK(std::string(error).find("PT_INTERP") != std::string::npos);
+  }
+  SUBCASE("a PIE larger than the range allows is refused") {
+    Image big = make_pie();
+    big.edit_phdr(1, [](Elf64_Phdr& ph) { ph.p_memsz = kUserMax; });
+    CHECK(program(big, true, &out, &error) == KERN_INVALID_ARGUMENT);
+  }
+}
