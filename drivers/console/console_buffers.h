@@ -28,6 +28,9 @@ class ConsoleBuffers {
   // Output translation: each '\n' written goes out as "\r\n" (a serial
   // terminal needs the carriage return), as the kernel's own log does.
   constexpr explicit ConsoleBuffers(bool crlf = true) : crlf_(crlf) {}
+  // Off for a client that does its own output processing (a Unix tty's
+  // OPOST/ONLCR).
+  void set_crlf(bool crlf) { crlf_ = crlf; }
 
   // --- the line side (interrupt handling) ---
 

@@ -8,7 +8,8 @@
 // read; a read with nothing to give, and a write that does not fit the output
 // ring, keep their reply rights and are answered later (chardev_reply.defs).
 //
-// Usage: console.elf [name]   (name to register under; default "console").
+// Usage: console.elf [name [raw]]   (name to register under, default
+// "console"; raw: no "\n" to "\r\n" translation, for the Unix tty).
 // The I/O master port comes from the name server ("io-master").
 #include <chardevServer.h>
 #include <chardev_reply.h>
@@ -312,6 +313,9 @@ kern_return_t S_char_drain(mach_port_t, mach_port_t reply) {
 
 int main(int argc, char** argv) {
   const char* name = argc > 1 ? argv[1] : "console";
+  // "raw": bytes go out as written (the Unix server's tty turns "\n" into
+  // "\r\n" itself, only while the terminal's settings say so).
+  if (argc > 2 && strcmp(argv[2], "raw") == 0) g_buffers.set_crlf(false);
   g_master = ns_lookup("io-master");
   CHECK_KR(rpc_io_port_grant(g_master, mach_task_self(), kBase, uart::kPortCount), KERN_SUCCESS);
   uart_init();

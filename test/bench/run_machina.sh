@@ -46,7 +46,7 @@ vm_iters=200
 # library, the RPC to the Unix server and back.
 "$root/scripts/mkiso" "$out/unix.iso" "$build/microkernel/kernel.elf" "" \
   "$build/unix-server/unix_server.elf" "unix_server.elf /bin/bench getppid" \
-  "$build/drivers/console/console.elf" "console.elf" \
+  "$build/drivers/console/console.elf" "console.elf console raw" \
   "$build/pagers/file_pager/file_pager.elf" "file_pager.elf 3" \
   "$build/test/data/unixfs.tar" "unixfs.tar" >&2
 

@@ -8,7 +8,7 @@ process. The Unix server reports its end and powers off: status 0 passes
 
 def unix_modules(command):
     return (('unix-server/unix_server.elf', 'unix_server.elf ' + command),
-            ('drivers/console/console.elf', 'console.elf'),
+            ('drivers/console/console.elf', 'console.elf console raw'),
             ('pagers/file_pager/file_pager.elf', 'file_pager.elf 3'),
             ('test/data/unixfs.tar', 'unixfs.tar'))
 
