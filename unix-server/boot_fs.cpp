@@ -38,7 +38,12 @@ int BootFs::stat(const char* path, bool follow, NodeInfo* out) {
   uint64_t size = 0, ino = 0, mtime = 0;
   kern_return_t kr = fs_stat(pager_, fs_path(path), follow, &mode, &size, &ino, &mtime);
   if (kr != KERN_SUCCESS) return fs_errno(kr);
-  *out = NodeInfo{mode, size, ino, mtime, 0};
+  *out = NodeInfo{};
+  out->mode = mode;
+  out->size = size;
+  out->ino = ino;
+  out->mtime = out->atime = out->ctime = mtime;
+  out->nlink = (mode & kS_IFMT) == kS_IFDIR ? 2 : 1;
   return 0;
 }
 

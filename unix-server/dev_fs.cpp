@@ -47,13 +47,18 @@ DevFs::DevFs(mach_port_t console) : console_(console), termios_(default_termios(
 
 int DevFs::stat(const char* path, bool, NodeInfo* out) {
   if (!*path) {
-    *out = NodeInfo{kS_IFDIR | 0755, 0, kRootIno, 0, 0};
+    *out = NodeInfo{};
+    out->mode = kS_IFDIR | 0755;
+    out->ino = kRootIno;
+    out->nlink = 2;
     return 0;
   }
   int dev = device_of(path);
   if (dev < 0) return kENOENT;
-  *out = NodeInfo{kS_IFCHR | 0666, 0, kRootIno + 1 + uint64_t(dev), 0,
-                  (kDevices[dev].major << 8) | kDevices[dev].minor};
+  *out = NodeInfo{};
+  out->mode = kS_IFCHR | 0666;
+  out->ino = kRootIno + 1 + uint64_t(dev);
+  out->rdev = (kDevices[dev].major << 8) | kDevices[dev].minor;
   return 0;
 }
 
@@ -108,7 +113,7 @@ int DevFs::console_write(const char* buf, uint32_t count) {
   return 0;
 }
 
-int DevFs::write(const char* path, const NodeInfo&, uint64_t, const char* buf, uint32_t count, uint32_t* put) {
+int DevFs::write(const char* path, NodeInfo&, uint64_t, const char* buf, uint32_t count, uint32_t* put) {
   int dev = device_of(path);
   *put = 0;
   if (dev == kNull || dev == kZero) {

@@ -17,7 +17,7 @@ class DevFs final : public FileSystem {
   int readlink(const char* path, char* buf, size_t cap, size_t* len) override;
   int read(const char* path, const NodeInfo& node, uint64_t offset, char* buf, uint32_t count,
            uint32_t* got) override;
-  int write(const char* path, const NodeInfo& node, uint64_t offset, const char* buf, uint32_t count,
+  int write(const char* path, NodeInfo& node, uint64_t offset, const char* buf, uint32_t count,
             uint32_t* put) override;
   int readdir(const char* path, uint64_t index, DirSink& sink, uint64_t* next) override;
   int ioctl(const char* path, uint64_t request, const char* in, size_t in_size, char* out, size_t* out_size,

@@ -71,13 +71,17 @@ void fill_stat(const Location& loc, const NodeInfo& n, Stat* st) {
   *st = Stat{};
   st->st_dev = loc.fs == server().root ? 0x801 : 0x5;
   st->st_ino = n.ino;
-  st->st_nlink = is_dir(n) ? 2 : 1;
+  st->st_nlink = n.nlink;
   st->st_mode = n.mode;
+  st->st_uid = n.uid;
+  st->st_gid = n.gid;
   st->st_rdev = n.rdev;
   st->st_size = int64_t(n.size);
   st->st_blksize = 4096;
-  st->st_blocks = int64_t((n.size + 511) / 512);
-  st->st_atime_sec = st->st_mtime_sec = st->st_ctime_sec = n.mtime;
+  st->st_blocks = int64_t(n.blocks ? n.blocks : (n.size + 511) / 512);
+  st->st_atime_sec = n.atime;
+  st->st_mtime_sec = n.mtime;
+  st->st_ctime_sec = n.ctime;
 }
 
 // Collects linux_dirent64 records into a buffer.
