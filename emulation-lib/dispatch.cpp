@@ -1,10 +1,13 @@
 // emulate(): every redirected system call of the program arrives here (from
 // entry.S's emulation_entry, on the library's stack) and leaves its result
 // in frame->rax, which entry.S hands back to the program.
+#include "process_state.h"
 #include "syscalls.h"
 
 namespace emul {
 namespace {
+
+constexpr unsigned long kSysRtSigreturn = 15;  // restores the frame: not a table entry
 
 struct Table {
   Handler handler[kSyscallCount];
@@ -38,6 +41,13 @@ long unknown(unsigned long nr) {
 extern "C" void emulate(emulation_frame* frame) {
   using namespace emul;
   unsigned long nr = frame->rax;
-  Handler h = nr < kSyscallCount ? kTable.handler[nr] : nullptr;
-  frame->rax = static_cast<unsigned long>(h ? h(*frame) : unknown(nr));
+  if (nr == kSysRtSigreturn) {
+    signal_return(*frame);  // the whole frame is the saved one now
+  } else {
+    Handler h = nr < kSyscallCount ? kTable.handler[nr] : nullptr;
+    frame->rax = static_cast<unsigned long>(h ? h(*frame) : unknown(nr));
+  }
+  // On the way out: a pending signal's handler runs first.
+  deliver_signals(*frame, nr);
+  finish_suspend();
 }

@@ -78,11 +78,12 @@ emulation_start:
         .type emulation_entry, @function
 emulation_entry:
         movq %rdi, %rbx                 // the frame, kept across the call
-        leaq emulation_stack_top(%rip), %rsp
+        leaq emulation_fpu_area(%rip), %rsp  // the stack's top 512 bytes hold the FPU state
         cld                             // the C++ ABI wants DF = 0
-        subq $512, %rsp                 // fxsave area; rsp stays 16-byte aligned
-        fxsave64 (%rsp)
+        fxsave64 (%rsp)                 // (signal delivery copies it to and from the program)
         call emulate                    // emulate(frame): rsp % 16 == 0 at the call
+return_to_program:
+        leaq emulation_fpu_area(%rip), %rsp
         fxrstor64 (%rsp)
         movq %rbx, %rsp                 // back on the frame
         // Flags first, while the stack is still ours (a push below the
@@ -109,10 +110,28 @@ emulation_entry:
         jmp *%rcx
         .size emulation_entry, . - emulation_entry
 
+// The first instruction of a forked child (unix_fork's child_entry), with
+// rsp = rdi = its copy of the parent's frame. The
+// child's memory is the parent's as it was in the fork call: its FPU state
+// is in the copy of emulation_fpu_area. emulation_fork_child_init (C++)
+// makes the library's state the child's; then the call returns 0.
+        .globl emulation_fork_child
+        .type emulation_fork_child, @function
+emulation_fork_child:
+        movq %rdi, %rbx
+        leaq emulation_fpu_area(%rip), %rsp
+        cld
+        call emulation_fork_child_init  // (frame)
+        jmp return_to_program
+        .size emulation_fork_child, . - emulation_fork_child
+
         .bss
         .balign 16
 emulation_stack:
-        .skip STACK_SIZE
+        .skip STACK_SIZE - 512
+        .globl emulation_fpu_area
+emulation_fpu_area:                     // 16-byte aligned; fxsave64's area
+        .skip 512
 emulation_stack_top:
 
         .section .note.GNU-stack, "", @progbits

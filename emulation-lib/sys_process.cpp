@@ -15,7 +15,7 @@ using namespace linux_abi;
 
 namespace {
 
-constinit uint64_t g_fs_base = 0;
+constinit uint64_t g_fs_base = 0;  // the program's TLS pointer (fork gives it to the child)
 constinit uint64_t g_clear_child_tid = 0;  // set_tid_address: used by thread exit, once threads exist
 constinit char g_name[16] = {};
 constinit uint32_t g_umask = 022;
@@ -69,6 +69,8 @@ void set_process_name(const char* name) {
 }
 
 uint32_t current_umask() { return g_umask; }
+uint64_t current_fs_base() { return g_fs_base; }
+void set_fs_base_record(uint64_t base) { g_fs_base = base; }
 
 // exit(status) and exit_group(status): one thread per process, so the same.
 // The server ends the task and never answers.
@@ -93,11 +95,50 @@ long sys_getppid(const emulation_frame&) {
   return r < 0 ? r : long(ppid);
 }
 
-// Process groups and sessions are not the server's yet: each process leads
-// its own.
-long sys_getpgrp(const emulation_frame&) { return g_info.pid; }
-long sys_getpgid(const emulation_frame& f) { return own_pid(iarg(arg0(f))) ? g_info.pid : iarg(arg0(f)); }
-long sys_getsid(const emulation_frame& f) { return own_pid(iarg(arg0(f))) ? g_info.pid : iarg(arg0(f)); }
+// Process groups and sessions are the server's (unix_pgrp: 0 setpgid,
+// 1 getpgid, 2 setsid, 3 getsid).
+static long pgrp_call(int which, int pid, int pgid, const char* what) {
+  int32_t result = 0;
+  long r = unix_result(unix_pgrp(unix_port(), which, pid, pgid, &result), what);
+  return r < 0 ? r : long(result);
+}
+long sys_getpgrp(const emulation_frame&) { return pgrp_call(1, 0, 0, "getpgrp"); }
+long sys_getpgid(const emulation_frame& f) { return pgrp_call(1, iarg(arg0(f)), 0, "getpgid"); }
+long sys_setpgid(const emulation_frame& f) { return pgrp_call(0, iarg(arg0(f)), iarg(arg1(f)), "setpgid"); }
+long sys_setsid(const emulation_frame&) { return pgrp_call(2, 0, 0, "setsid"); }
+long sys_getsid(const emulation_frame& f) { return pgrp_call(3, iarg(arg0(f)), 0, "getsid"); }
+
+// kill(pid, sig); tkill(tid, sig) and tgkill(tgid, tid, sig) name a
+// process's only thread by the pid.
+long sys_kill(const emulation_frame& f) {
+  return unix_result(unix_kill(unix_port(), iarg(arg0(f)), iarg(arg1(f))), "kill");
+}
+long sys_tkill(const emulation_frame& f) {
+  if (iarg(arg0(f)) <= 0) return -kEINVAL;
+  return unix_result(unix_kill(unix_port(), iarg(arg0(f)), iarg(arg1(f))), "tkill");
+}
+long sys_tgkill(const emulation_frame& f) {
+  if (iarg(arg0(f)) <= 0 || iarg(arg1(f)) <= 0) return -kEINVAL;
+  if (iarg(arg0(f)) != iarg(arg1(f))) return -kESRCH;  // a thread id is its process's pid
+  return unix_result(unix_kill(unix_port(), iarg(arg1(f)), iarg(arg2(f))), "tgkill");
+}
+
+// getrusage and times: no accounting yet, zeros (and times' clock).
+long sys_getrusage(const emulation_frame& f) {
+  int who = iarg(arg0(f));
+  if (who != 0 && who != -1 && who != 1) return -kEINVAL;  // SELF, CHILDREN, THREAD
+  uint8_t zeros[144] = {};
+  return copy_out(arg1(f), zeros, sizeof zeros);
+}
+long sys_times(const emulation_frame& f) {
+  mach_task_basic info{};
+  (void)task_info_self(&info);
+  if (arg0(f)) {
+    uint64_t zeros[4] = {};
+    if (long r = copy_out(arg0(f), zeros, sizeof zeros); r < 0) return r;
+  }
+  return long(info.ticks_per_second ? info.ticks * 100 / info.ticks_per_second : 0);  // USER_HZ
+}
 
 long sys_set_tid_address(const emulation_frame& f) {
   g_clear_child_tid = arg0(f);

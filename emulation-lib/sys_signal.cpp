@@ -1,9 +1,12 @@
 // Signal state kept in the library: actions, the blocked mask and the
-// alternate stack. Nothing delivers signals yet (that comes with kill and
-// the Unix server's signal queue, delivered on the way out of
-// emulation_entry); these calls record what the program asks so that
-// libcs and shells that set up handlers at start work.
+// alternate stack. The server is told what it needs to act on a signal
+// (which are caught, ignored, blocked: sync_signal_state); delivery to a
+// handler is signal_delivery.cpp's, on the way out of each call.
+#include <unix.h>
+
+#include "process_state.h"
 #include "syscalls.h"
+#include "unix_call.h"
 #include "user_memory.h"
 
 namespace emul {
@@ -20,9 +23,7 @@ constexpr int kSS_ONSTACK = 1, kSS_DISABLE = 2;
 constexpr uint32_t kSS_AUTODISARM = 1u << 31;
 constexpr uint64_t kMinSigStackSize = 2048;
 
-struct KernelSigaction {  // x86-64 struct sigaction as the kernel takes it
-  uint64_t handler, flags, restorer, mask;
-};
+using KernelSigaction = SignalAction;
 static_assert(sizeof(KernelSigaction) == 32, "kernel sigaction");
 
 struct StackT {  // stack_t
@@ -39,6 +40,25 @@ constinit StackT g_altstack = {0, kSS_DISABLE, 0, 0};
 
 }  // namespace
 
+SignalAction& signal_action(int sig) { return g_actions[sig - 1]; }
+uint64_t& blocked_signals() { return g_blocked; }
+
+bool alternate_stack(uint64_t* top) {
+  if (g_altstack.flags & kSS_DISABLE) return false;
+  *top = g_altstack.sp + g_altstack.size;
+  return true;
+}
+
+long sync_signal_state(uint64_t taken) {
+  uint64_t caught = 0, ignored = 0;
+  for (int sig = 1; sig <= kSigCount; ++sig) {
+    uint64_t h = g_actions[sig - 1].handler;
+    if (h == kSIG_IGN) ignored |= uint64_t(1) << (sig - 1);
+    else if (h != kSIG_DFL) caught |= uint64_t(1) << (sig - 1);
+  }
+  return unix_result(unix_sigstate(unix_port(), g_blocked, caught, ignored, taken), "sigstate");
+}
+
 // rt_sigaction(sig, act, oldact, sigsetsize)
 long sys_rt_sigaction(const emulation_frame& f) {
   int sig = iarg(arg0(f));
@@ -53,7 +73,14 @@ long sys_rt_sigaction(const emulation_frame& f) {
   }
   if (oldact)
     if (long r = copy_out(oldact, &g_actions[sig - 1], sizeof(KernelSigaction)); r < 0) return r;
-  if (act) g_actions[sig - 1] = next;
+  if (act) {
+    uint64_t before = g_actions[sig - 1].handler;
+    g_actions[sig - 1] = next;
+    // The server cares whether it is caught, ignored or default.
+    bool changed = (before == kSIG_DFL) != (next.handler == kSIG_DFL) ||
+                   (before == kSIG_IGN) != (next.handler == kSIG_IGN);
+    if (changed) return sync_signal_state(0);
+  }
   return 0;
 }
 
@@ -70,10 +97,12 @@ long sys_rt_sigprocmask(const emulation_frame& f) {
   if (oldset)
     if (long r = copy_out(oldset, &g_blocked, sizeof g_blocked); r < 0) return r;
   if (set) {
+    uint64_t before = g_blocked;
     if (how == kSIG_BLOCK) g_blocked |= mask;
     else if (how == kSIG_UNBLOCK) g_blocked &= ~mask;
     else g_blocked = mask;
     g_blocked &= ~kUnblockable;
+    if (g_blocked != before) return sync_signal_state(0);
   }
   return 0;
 }

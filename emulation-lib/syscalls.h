@@ -25,6 +25,7 @@
   X(18, pwrite64) \
   X(19, readv) \
   X(20, writev) \
+  X(22, pipe) \
   X(21, access) \
   X(24, sched_yield) \
   X(25, mremap) \
@@ -33,6 +34,12 @@
   X(33, dup2) \
   X(35, nanosleep) \
   X(39, getpid) \
+  X(56, clone) \
+  X(57, fork) \
+  X(58, vfork) \
+  X(59, execve) \
+  X(61, wait4) \
+  X(62, kill) \
   X(40, sendfile) \
   X(60, exit) \
   X(63, uname) \
@@ -42,20 +49,26 @@
   X(95, umask) \
   X(96, gettimeofday) \
   X(97, getrlimit) \
+  X(98, getrusage) \
+  X(100, times) \
   X(99, sysinfo) \
   X(102, getuid) \
   X(104, getgid) \
   X(107, geteuid) \
   X(108, getegid) \
+  X(109, setpgid) \
   X(110, getppid) \
   X(111, getpgrp) \
+  X(112, setsid) \
   X(121, getpgid) \
   X(124, getsid) \
+  X(130, rt_sigsuspend) \
   X(131, sigaltstack) \
   X(157, prctl) \
   X(158, arch_prctl) \
   X(160, setrlimit) \
   X(186, gettid) \
+  X(200, tkill) \
   X(201, time) \
   X(204, sched_getaffinity) \
   X(217, getdents64) \
@@ -64,12 +77,15 @@
   X(229, clock_getres) \
   X(230, clock_nanosleep) \
   X(231, exit_group) \
+  X(234, tgkill) \
+  X(247, waitid) \
   X(257, openat) \
   X(262, newfstatat) \
   X(267, readlinkat) \
   X(269, faccessat) \
   X(273, set_robust_list) \
   X(292, dup3) \
+  X(293, pipe2) \
   X(295, preadv) \
   X(296, pwritev) \
   X(302, prlimit64) \

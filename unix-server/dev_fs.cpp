@@ -2,7 +2,10 @@
 
 #include <chardev.h>
 
+#include "libmach/mach_ipc.h"
+#include "libmach/print.h"
 #include "libmach/string.h"
+#include "linux_abi.h"
 
 namespace ux {
 
@@ -26,28 +29,69 @@ int device_of(const char* path) {
 
 bool is_terminal(int dev) { return dev == kConsole || dev == kTty; }
 
-// Linux's default console settings (ICRNL IXON, OPOST ONLCR, B38400 CS8
-// CREAD HUPCL, ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN).
-Termios default_termios() {
-  Termios t{};
-  t.c_iflag = 0x500;
-  t.c_oflag = 0x5;
-  t.c_cflag = 0xbf;
-  t.c_lflag = 0x8a3b;
-  const uint8_t cc[] = {3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0};
-  memcpy(t.c_cc, cc, sizeof cc);
-  return t;
-}
+DevFs* g_dev = nullptr;  // for emit: the one console
 
-constexpr uint32_t kOPOST = 1, kONLCR = 4;
+// chardev.defs' char_read request and reply (request id 5502), built and
+// taken apart here because the request does not wait for its answer.
+constexpr mach_msg_id_t kCharRead = 5502;
+struct CharReadRequest {
+  mach_msg_header_t h;
+  uint32_t flags;
+  uint32_t capacity;
+};
+constexpr size_t kReplyData = 32;  // header, RetCode, count, then the bytes
 
 }  // namespace
 
-DevFs::DevFs(mach_port_t console) : console_(console), termios_(default_termios()) {}
+DevFs::DevFs(mach_port_t console) : console_(console), tty_(&DevFs::emit) { g_dev = this; }
+
+int DevFs::emit(const char* buf, uint32_t count) {
+  for (uint32_t done = 0; done < count;) {
+    uint32_t n = count - done < CHARDEV_INLINE_MAX ? count - done : CHARDEV_INLINE_MAX;
+    uint32_t written = 0;
+    if (char_write(g_dev->console_, const_cast<char*>(buf + done), n, &written) != KERN_SUCCESS) return kEIO;
+    done += n;
+  }
+  return 0;
+}
+
+void DevFs::start_input(mach_port_t input_port) {
+  input_port_ = input_port;
+  request_input();
+}
+
+void DevFs::request_input() {
+  CharReadRequest r{};
+  r.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  r.h.msgh_size = sizeof r;
+  r.h.msgh_remote_port = console_;
+  r.h.msgh_local_port = input_port_;
+  r.h.msgh_id = kCharRead;
+  r.flags = 0;
+  r.capacity = CHARDEV_INLINE_MAX;
+  mach_msg_return_t mr = mach_msg(&r.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, sizeof r, 0, MACH_PORT_NULL, 1000);
+  if (mr != MACH_MSG_SUCCESS) printf("unix: console read request failed: %#x; no more input\n", mr);
+}
+
+void DevFs::input_reply(const mach_msg_header_t* msg) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(msg);
+  int32_t code = 0;
+  uint32_t count = 0;
+  if (msg->msgh_id != kCharRead + 100 || msg->msgh_size < 28) return;
+  memcpy(&code, bytes + 24, 4);
+  if (code != KERN_SUCCESS) {
+    printf("unix: console read failed: %d; no more input\n", code);
+    return;
+  }
+  if (msg->msgh_size >= kReplyData) memcpy(&count, bytes + 28, 4);
+  if (count > msg->msgh_size - kReplyData) count = msg->msgh_size - kReplyData;
+  tty_.input(reinterpret_cast<const char*>(bytes + kReplyData), count);
+  request_input();
+}
 
 int DevFs::stat(const char* path, bool, NodeInfo* out) {
+  *out = NodeInfo{};
   if (!*path) {
-    *out = NodeInfo{};
     out->mode = kS_IFDIR | 0755;
     out->ino = kRootIno;
     out->nlink = 2;
@@ -55,7 +99,6 @@ int DevFs::stat(const char* path, bool, NodeInfo* out) {
   }
   int dev = device_of(path);
   if (dev < 0) return kENOENT;
-  *out = NodeInfo{};
   out->mode = kS_IFCHR | 0666;
   out->ino = kRootIno + 1 + uint64_t(dev);
   out->rdev = (kDevices[dev].major << 8) | kDevices[dev].minor;
@@ -78,39 +121,12 @@ int DevFs::read(const char* path, const NodeInfo&, uint64_t, char* buf, uint32_t
     return 0;
   }
   if (!is_terminal(dev)) return kEISDIR;
-  // Blocks the server until a byte arrives: one process at a time reads the
-  // console in part 1 (the tty of part 2 answers reads asynchronously).
-  char data[CHARDEV_INLINE_MAX];
-  mach_msg_type_number_t n = count < sizeof data ? count : uint32_t(sizeof data);
-  kern_return_t kr = char_read(console_, 0, data, &n);
-  if (kr != KERN_SUCCESS) return kEIO;
-  if (termios_.c_iflag & 0x100)  // ICRNL: the Enter key's \r reads as \n
-    for (uint32_t i = 0; i < n; ++i)
-      if (data[i] == '\r') data[i] = '\n';
-  memcpy(buf, data, n);
-  *got = n;
-  return 0;
+  return tty_.read(buf, count, got);
 }
 
-int DevFs::console_write(const char* buf, uint32_t count) {
-  // ONLCR: "\n" goes out as "\r\n"; chunks of what one char_write takes.
-  bool onlcr = (termios_.c_oflag & (kOPOST | kONLCR)) == (kOPOST | kONLCR);
-  char out[CHARDEV_INLINE_MAX];
-  uint32_t used = 0;
-  for (uint32_t i = 0; i <= count; ++i) {
-    bool last = i == count;
-    if (!last && (used + 2 > sizeof out)) last = true, --i;
-    if (last) {
-      uint32_t written = 0;
-      if (used && char_write(console_, out, used, &written) != KERN_SUCCESS) return kEIO;
-      used = 0;
-      if (i == count) break;
-      continue;
-    }
-    if (onlcr && buf[i] == '\n') out[used++] = '\r';
-    out[used++] = buf[i];
-  }
-  return 0;
+bool DevFs::readable(const char* path) {
+  int dev = device_of(path);
+  return !is_terminal(dev) || tty_.readable();
 }
 
 int DevFs::write(const char* path, NodeInfo&, uint64_t, const char* buf, uint32_t count, uint32_t* put) {
@@ -121,7 +137,7 @@ int DevFs::write(const char* path, NodeInfo&, uint64_t, const char* buf, uint32_
     return 0;
   }
   if (!is_terminal(dev)) return kEISDIR;
-  int err = console_write(buf, count);
+  int err = tty_.write(buf, count);
   if (!err) *put = count;
   return err;
 }
@@ -142,44 +158,7 @@ int DevFs::ioctl(const char* path, uint64_t request, const char* in, size_t in_s
   *out_size = 0;
   *result = 0;
   if (!is_terminal(device_of(path))) return kENOTTY;
-  // What a setting request must bring (the library sends these sizes).
-  size_t need = request == kTCSETS || request == kTCSETSW || request == kTCSETSF ? sizeof termios_
-                : request == kTIOCSWINSZ                                          ? sizeof winsize_
-                : request == kTIOCSPGRP                                           ? sizeof pgrp_
-                                                                                  : 0;
-  if (in_size < need) return kEINVAL;
-  switch (request) {
-    case kTCGETS:
-      memcpy(out, &termios_, sizeof termios_);
-      *out_size = sizeof termios_;
-      return 0;
-    case kTCSETS:
-    case kTCSETSW:
-    case kTCSETSF:
-      memcpy(&termios_, in, sizeof termios_);
-      return 0;
-    case kTIOCGWINSZ:
-      memcpy(out, &winsize_, sizeof winsize_);
-      *out_size = sizeof winsize_;
-      return 0;
-    case kTIOCSWINSZ:
-      memcpy(&winsize_, in, sizeof winsize_);
-      return 0;
-    case kTIOCGPGRP:
-      memcpy(out, &pgrp_, sizeof pgrp_);
-      *out_size = sizeof pgrp_;
-      return 0;
-    case kTIOCSPGRP:
-      memcpy(&pgrp_, in, sizeof pgrp_);
-      return 0;
-    case 0x541b: {  // FIONREAD: what a read would return at once
-      int32_t zero = 0;
-      memcpy(out, &zero, sizeof zero);
-      *out_size = sizeof zero;
-      return 0;
-    }
-    default: return kENOTTY;  // not a request this terminal knows, as Linux answers
-  }
+  return tty_.ioctl(request, in, in_size, out, out_size);
 }
 
 }  // namespace ux

@@ -1,12 +1,14 @@
 // The devices, mounted at /dev: the console (also /dev/tty), null and
-// zero. The console is the serial console driver's chardev.defs port with
-// a terminal's settings on top (termios kept here; output post-processing
-// ONLCR so "\n" reaches the serial line as "\r\n"). The canonical-mode line
-// discipline, echo and signal characters come with the tty of part 2.
+// zero. The console is the serial console driver's chardev.defs port under
+// the terminal's line discipline (tty.h). Its input is read
+// asynchronously: one char_read is always outstanding, answered to the
+// server's console-input port (main.cpp hands the answers to input_reply).
 #pragma once
 
+#include <mach/message.h>
+
 #include "file_system.h"
-#include "linux_abi.h"
+#include "tty.h"
 
 namespace ux {
 
@@ -15,6 +17,7 @@ class DevFs final : public FileSystem {
   explicit DevFs(mach_port_t console);
   int stat(const char* path, bool follow, NodeInfo* out) override;
   int readlink(const char* path, char* buf, size_t cap, size_t* len) override;
+  // The terminal: EAGAIN when no input is ready (the caller waits).
   int read(const char* path, const NodeInfo& node, uint64_t offset, char* buf, uint32_t count,
            uint32_t* got) override;
   int write(const char* path, NodeInfo& node, uint64_t offset, const char* buf, uint32_t count,
@@ -25,15 +28,24 @@ class DevFs final : public FileSystem {
   bool is_tty(const char* path) override;
   bool writable() const override { return true; }
 
-  // Output straight to the console (the server's own messages).
-  int console_write(const char* buf, uint32_t count);
-  void set_foreground(int32_t pgrp) { pgrp_ = pgrp; }
+  // poll: whether a read of path would not wait.
+  bool readable(const char* path);
+  // Starts reading the console; its answers come to input_port.
+  void start_input(mach_port_t input_port);
+  // An answer to the outstanding char_read: the bytes go to the terminal,
+  // and the next read is asked for.
+  void input_reply(const mach_msg_header_t* msg);
+
+  Tty& tty() { return tty_; }
+  void set_foreground(int32_t pgrp) { tty_.set_foreground(pgrp); }
 
  private:
+  void request_input();
+  static int emit(const char* buf, uint32_t count);
+
   mach_port_t console_;
-  linux_abi::Termios termios_;
-  linux_abi::Winsize winsize_{24, 80, 0, 0};
-  int32_t pgrp_ = 0;
+  mach_port_t input_port_ = MACH_PORT_NULL;
+  Tty tty_;
 };
 
 }  // namespace ux

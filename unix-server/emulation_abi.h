@@ -28,4 +28,11 @@ struct EmulationInfo {
   uint64_t stack;          // its initial rsp (argc, argv, envp, auxv)
   uint64_t brk;            // the first byte after its highest segment, page rounded
   uint64_t boot_epoch;     // seconds since 1970 when the clock's ticks were 0
+  // Signals waiting for delivery (bit n-1: signal n). The server rewrites
+  // this word (vm_write) whenever the set changes; the library reads it on
+  // the way out of every system call and tells the server what it took.
+  // (Read through a volatile pointer: the server changes it under us.)
+  uint64_t pending;
 };
+#define EMULATION_INFO_PENDING_OFFSET 64
+static_assert(__builtin_offsetof(EmulationInfo, pending) == EMULATION_INFO_PENDING_OFFSET, "info page layout");

@@ -200,29 +200,19 @@ int load(Process* p, mach_port_t task, mach_port_t object, const mk::ElfImage& i
     return failed("writing the start block", kr);
 
   // The process's port, under a name the library reads from its info page.
-  mach_port_t name = MACH_PORT_NULL;
-  for (uint32_t index = 0x3f; index > 0x30 && name == MACH_PORT_NULL; --index)
-    if (mach_port_insert_right(task, MACH_PORT_MAKE(index, 0), p->port, MACH_MSG_TYPE_MAKE_SEND) == KERN_SUCCESS)
-      name = MACH_PORT_MAKE(index, 0);
-  if (name == MACH_PORT_NULL) return failed("inserting the process port", KERN_NO_SPACE);
-
-  EmulationInfo info{};
-  info.magic = EMULATION_INFO_MAGIC;
-  info.unix_port = name;
-  info.pid = p->pid;
-  info.uid = p->uid;
-  info.euid = p->euid;
-  info.gid = p->gid;
-  info.egid = p->egid;
-  info.entry = image.entry + bias;
-  info.stack = sp;
-  info.brk = brk;
-  info.boot_epoch = boot_epoch;
+  if (MACH_PORT_VALID(p->port_name)) {
+    if (kern_return_t kr = mach_port_insert_right(task, p->port_name, p->port, MACH_MSG_TYPE_MAKE_SEND))
+      return failed("inserting the process port", kr);
+  } else {
+    for (uint32_t index = 0x3f; index > 0x30 && !MACH_PORT_VALID(p->port_name); --index)
+      if (mach_port_insert_right(task, MACH_PORT_MAKE(index, 0), p->port, MACH_MSG_TYPE_MAKE_SEND) == KERN_SUCCESS)
+        p->port_name = MACH_PORT_MAKE(index, 0);
+    if (!MACH_PORT_VALID(p->port_name)) return failed("inserting the process port", KERN_NO_SPACE);
+  }
   vm_address_t info_page = EMULATION_INFO;
   if (kern_return_t kr = rpc_vm_allocate(task, &info_page, kPage, VM_FLAGS_FIXED))
     return failed("allocating the info page", kr);
-  if (kern_return_t kr = rpc_vm_write(task, EMULATION_INFO, reinterpret_cast<vm_offset_t>(&info), sizeof info))
-    return failed("writing the info page", kr);
+  if (int err = write_info_page(p, task, image.entry + bias, sp, brk, boot_epoch)) return err;
 
   x86_thread_state64_t state{};
   state.rip = g_library.image.entry;
@@ -237,6 +227,25 @@ int load(Process* p, mach_port_t task, mach_port_t object, const mk::ElfImage& i
 
 }  // namespace
 
+int write_info_page(Process* p, mach_port_t task, uint64_t entry, uint64_t stack, uint64_t brk, uint64_t boot_epoch) {
+  EmulationInfo info{};
+  info.magic = EMULATION_INFO_MAGIC;
+  info.unix_port = p->port_name;
+  info.pid = p->pid;
+  info.uid = p->uid;
+  info.euid = p->euid;
+  info.gid = p->gid;
+  info.egid = p->egid;
+  info.entry = entry;
+  info.stack = stack;
+  info.brk = brk;
+  info.boot_epoch = boot_epoch;
+  info.pending = p->pending;
+  if (kern_return_t kr = rpc_vm_write(task, EMULATION_INFO, reinterpret_cast<vm_offset_t>(&info), sizeof info))
+    return failed("writing the info page", kr);
+  return 0;
+}
+
 int exec_init(FileSystem* root) {
   const char* path = EMULATION_PATH + 1;  // inside the root file system
   NodeInfo node;
@@ -249,7 +258,7 @@ int exec_init(FileSystem* root) {
 }
 
 int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const* argv, const char* const* envp,
-                 uint64_t boot_epoch) {
+                 uint64_t boot_epoch, mach_port_t* task_out) {
   char abs[kPathMax];
   bool slash = false;
   int err = Vfs::absolute(p->cwd, path, abs, &slash);
@@ -274,10 +283,11 @@ int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const
   mach_port_t task = MACH_PORT_NULL, port = MACH_PORT_NULL;
   kern_return_t kr = KERN_SUCCESS;
   if (!err && (kr = rpc_task_create(mach_task_self(), FALSE, &task))) err = failed("task_create", kr);
-  if (!err && (kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port)))
+  bool new_port = !MACH_PORT_VALID(p->port);
+  if (!err && new_port && (kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port)))
     err = failed("allocating the process port", kr);
   if (!err) {
-    p->port = port;
+    if (new_port) p->port = port;
     err = load(p, task, object, image, abs, argv, envp, boot_epoch);
   }
   if (view) (void)vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(view), page_up(node.size));
@@ -287,11 +297,14 @@ int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const
       (void)rpc_task_terminate(task);
       (void)mach_port_deallocate(mach_task_self(), task);
     }
-    if (MACH_PORT_VALID(port)) (void)mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
-    p->port = MACH_PORT_NULL;
+    if (new_port && MACH_PORT_VALID(port)) {
+      (void)mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
+      p->port = MACH_PORT_NULL;
+      p->port_name = MACH_PORT_NULL;
+    }
     return err;
   }
-  p->task = task;
+  *task_out = task;
   size_t n = strlen(abs);
   memcpy(p->exe, abs, n + 1);
   return 0;

@@ -15,12 +15,18 @@ namespace ux {
 // Finds the emulation library in fs (once, at start): 0 or an errno.
 int exec_init(FileSystem* root);
 
-// Starts path in a new task for p (which has no task yet): 0 or ENOENT,
-// EACCES (not a regular file), ENOEXEC (not a static x86-64 ELF program
-// this system runs), E2BIG (arguments beyond the start block's room),
-// ENOMEM; nothing is left behind on failure. Records the task and the
-// process port in p.
+// Starts path in a new task for p: 0 or ENOENT, EACCES (not a regular
+// file), ENOEXEC (not a static x86-64 ELF program this system runs), E2BIG
+// (arguments beyond the start block's room), ENOMEM; nothing is left
+// behind on failure. The new task (a send right) goes to *task_out; the
+// caller makes it p's (and ends the old one, for execve). p's port is made
+// if p has none, else the new task gets a right to the same one, under the
+// same name. p->exe becomes the program's absolute path.
 int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const* argv, const char* const* envp,
-                 uint64_t boot_epoch);
+                 uint64_t boot_epoch, mach_port_t* task_out);
+
+// The info page of a task p runs in (fork's child: the copy it inherited
+// names the parent).
+int write_info_page(Process* p, mach_port_t task, uint64_t entry, uint64_t stack, uint64_t brk, uint64_t boot_epoch);
 
 }  // namespace ux

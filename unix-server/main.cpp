@@ -2,7 +2,8 @@
 // name service (the bootstrap port), waits for the file pager and the
 // console driver to register, mounts the boot archive at / and the devices
 // at /dev, and starts the first process: the command on its own command
-// line (`unix_server.elf /bin/busybox echo hello`), or `/bin/busybox sh`.
+// line (`unix_server.elf /bin/busybox echo hello`, each word
+// percent-encoded), or `/bin/busybox sh`.
 // Then it serves unix.defs on every process's port. When the first
 // process ends, it says how and powers QEMU off.
 //   unix_server.elf [PROGRAM ARGS...]
@@ -20,6 +21,8 @@
 #include "message_util.h"
 #include "name_service.h"
 #include "server_state.h"
+#include "signals.h"
+#include "waiters.h"
 
 namespace ux {
 
@@ -89,39 +92,81 @@ int open_console(Process* p) {
   return 0;
 }
 
+// The command line's words are percent-encoded (%XX: the byte 0xXX), so
+// that blanks, quotes and backslashes, which the boot loader's command line
+// cannot carry, reach the program: scripts/run encodes them.
+void percent_decode(char* s) {
+  auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+  char* out = s;
+  for (const char* in = s; *in; ++in) {
+    if (in[0] == '%' && hex(in[1]) >= 0 && hex(in[2]) >= 0) {
+      *out++ = char(hex(in[1]) * 16 + hex(in[2]));
+      in += 2;
+    } else {
+      *out++ = *in;
+    }
+  }
+  *out = '\0';
+}
+
 void start_init(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) percent_decode(argv[i]);
   const char* const* args = argc > 1 ? const_cast<const char* const*>(argv + 1) : kDefaultInit;
   Process* p = process_create(0);
   int err = p ? open_console(p) : linux_abi::kENOMEM;
-  if (!err) err = exec_program(p, g_state.vfs, args[0], args, kEnvironment, g_state.boot_epoch);
+  mach_port_t task = MACH_PORT_NULL;
+  if (!err) err = exec_program(p, g_state.vfs, args[0], args, kEnvironment, g_state.boot_epoch, &task);
   if (err) {
     printf("unix: cannot run %s: error %d\n", args[0], err);
     printf("unix: init (pid 1) exited with status 127\n");
     power_off(g_state.io_master, 1);
     task_terminate_self(127);
   }
+  p->task = task;
   p->live = true;
   g_init_pid = p->pid;
   g_state.dev->set_foreground(p->pid);
-  mach_port_t previous = MACH_PORT_NULL;
-  must(mach_port_move_member(mach_task_self(), p->port, g_state.port_set), "adding the process port");
-  must(mach_port_request_notification(mach_task_self(), p->task, MACH_NOTIFY_DEAD_NAME, 0, g_state.notify,
-                                      &previous),
-       "watching the process's task");
+  process_watch(p);
 }
 
+// A task's death, as the dead-name notification tells it: a live process
+// the kernel ended (an exception, a pager's failure), as if by SIGSEGV; or
+// the end of one that exited or was killed already, or of an image execve
+// replaced.
 void task_died(mach_port_t name) {
   Process* p = process_by_task(name);
-  if (p && p->live) {  // not by exit_group: the kernel ended it (an exception, a pager's failure)
-    p->live = false;
-    p->wait_status = 11;  // as a SIGSEGV would
-    process_ended(p);
-  }
+  if (p && p->live) process_exit(p, kSIGSEGV);
   (void)mach_port_destroy(mach_task_self(), name);  // ours and the notification's reference
   if (p) {
     p->task = MACH_PORT_NULL;
-    process_release(p);
+    if (p->reaped) process_release(p);
   }
+}
+
+// One message that arrived in *in; a reply to send is left in *out.
+void handle(Buffer* in, Buffer* out, bool* reply) {
+  mach_port_t local = in->h.msgh_local_port;
+  if (local == g_bootstrap) {
+    g_names.handle(&in->h, in->h.msgh_size);
+    return;
+  }
+  if (local == g_state.notify) {
+    if (in->h.msgh_id == MACH_NOTIFY_DEAD_NAME) task_died(in->dead.not_port);
+    return;
+  }
+  if (local == g_state.console_input) {
+    g_state.dev->input_reply(&in->h);
+    return;
+  }
+  (void)unix_server(&in->h, &out->h);
+  kern_return_t code = mig_reply_code(&out->h);
+  if (code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS) {
+    // Answered with the error (the stub built that reply); what the
+    // request carried is let go.
+    printf("unix: refused a request (id %d): %d\n", in->h.msgh_id, code);
+    release_descriptors(&in->h);
+  }
+  *reply = code != MIG_NO_REPLY && MACH_PORT_VALID(out->h.msgh_remote_port);
 }
 
 // One trap per request: the reply to the last request goes out with the
@@ -140,7 +185,20 @@ void task_died(mach_port_t name) {
       option |= MACH_SEND_MSG | MACH_SEND_TIMEOUT;
       send_size = out->h.msgh_size;
     }
-    mach_msg_return_t mr = mach_msg(&out->h, option, send_size, sizeof *out, g_state.port_set, 0);
+    // Wake up for the nearest deadline of a waiting call.
+    uint64_t deadline = waiters_next_deadline();
+    mach_msg_timeout_t timeout = 0;
+    if (deadline) {
+      uint64_t now = now_ms();
+      timeout = deadline > now ? mach_msg_timeout_t(deadline - now) : 1;
+      option |= MACH_RCV_TIMEOUT;
+    }
+    mach_msg_return_t mr = mach_msg(&out->h, option, send_size, sizeof *out, g_state.port_set, timeout);
+    if (mr == MACH_RCV_TIMED_OUT) {
+      reply = false;
+      waiters_after_message();
+      continue;
+    }
     if (reply && mr != MACH_MSG_SUCCESS && (mr & ~0xffu) == (MACH_SEND_INVALID_DEST & ~0xffu)) {
       // The reply could not go (its process died meanwhile); nothing was
       // received either.
@@ -156,30 +214,24 @@ void task_died(mach_port_t name) {
     Buffer* t = in;
     in = out;
     out = t;
-    mach_port_t local = in->h.msgh_local_port;
-    if (local == g_bootstrap) {
-      g_names.handle(&in->h, in->h.msgh_size);
-      continue;
-    }
-    if (local == g_state.notify) {
-      if (in->h.msgh_id == MACH_NOTIFY_DEAD_NAME) task_died(in->dead.not_port);
-      continue;
-    }
-    (void)unix_server(&in->h, &out->h);
-    kern_return_t code = mig_reply_code(&out->h);
-    if (code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS) {
-      // Answered with the error (the stub built that reply); what the
-      // request carried is let go.
-      printf("unix: refused a request (id %d): %d\n", in->h.msgh_id, code);
-      release_descriptors(&in->h);
-    }
-    reply = code != MIG_NO_REPLY && MACH_PORT_VALID(out->h.msgh_remote_port);
+    handle(in, out, &reply);
+    waiters_after_message();
   }
 }
 
 }  // namespace
 
 ServerState& server() { return g_state; }
+
+void process_watch(Process* p) {
+  mach_port_t previous = MACH_PORT_NULL;
+  // Moving a port already in the set again is harmless.
+  must(mach_port_move_member(mach_task_self(), p->port, g_state.port_set), "adding the process port");
+  must(mach_port_request_notification(mach_task_self(), p->task, MACH_NOTIFY_DEAD_NAME, 0, g_state.notify,
+                                      &previous),
+       "watching the process's task");
+  if (MACH_PORT_VALID(previous)) (void)mach_port_deallocate(mach_task_self(), previous);
+}
 
 void process_ended(Process* p) {
   if (p->pid != g_init_pid) return;
@@ -226,6 +278,9 @@ int main(int argc, char** argv) {
   must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.notify), "notify port");
   must(mach_port_move_member(mach_task_self(), g_bootstrap, g_state.port_set), "bootstrap port");
   must(mach_port_move_member(mach_task_self(), g_state.notify, g_state.port_set), "notify port");
+  must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.console_input), "console input port");
+  must(mach_port_move_member(mach_task_self(), g_state.console_input, g_state.port_set), "console input port");
+  dev.start_input(g_state.console_input);
   start_init(argc, argv);
   serve();
 }

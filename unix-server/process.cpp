@@ -64,8 +64,15 @@ Process* process_by_task(mach_port_t task) {
 
 Process* process_by_pid(int pid) {
   for (Process& p : g_processes)
-    if (p.in_use && p.pid == pid) return &p;
+    if (p.in_use && !p.reaped && p.pid == pid) return &p;
   return nullptr;
+}
+
+Process* process_next(int pid) {
+  Process* best = nullptr;
+  for (Process& p : g_processes)
+    if (p.in_use && !p.reaped && p.pid >= pid && (!best || p.pid < best->pid)) best = &p;
+  return best;
 }
 
 void process_release(Process* p) {
@@ -86,7 +93,10 @@ OpenFile* open_file_new() {
 }
 
 void open_file_release(OpenFile* f) {
-  if (--f->refs == 0) free(f);
+  if (--f->refs) return;
+  if (f->pipe) f->pipe->drop_end(f->pipe_writer);
+  if (f->fs) f->fs->release(f->node);
+  free(f);
 }
 
 }  // namespace ux

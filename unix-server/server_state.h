@@ -14,6 +14,7 @@ struct ServerState {
   DevFs* dev = nullptr;
   mach_port_t port_set = MACH_PORT_NULL;  // the bootstrap port, process ports, notifications
   mach_port_t notify = MACH_PORT_NULL;    // dead-name notifications of process tasks
+  mach_port_t console_input = MACH_PORT_NULL;  // answers to the console reads (DevFs)
   mach_port_t io_master = MACH_PORT_NULL;
   uint64_t boot_epoch = 0;                // seconds since 1970 at tick 0
 };
@@ -23,5 +24,8 @@ ServerState& server();
 // The task of p ended (exit_group, or killed: wait_status says how);
 // main.cpp reports the first process's end and powers off.
 void process_ended(Process* p);
+
+// p has a (new) task: its requests are served and its death noticed.
+void process_watch(Process* p);
 
 }  // namespace ux

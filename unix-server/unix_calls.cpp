@@ -6,19 +6,20 @@
 #include <unixServer.h>
 #include <vm_rpc.h>
 
+#include "calls.h"
 #include "emulation_abi.h"
 #include "libmach/mach_ipc.h"
 #include "libmach/string.h"
 #include "linux_abi.h"
 #include "server_state.h"
+#include "signals.h"
+#include "waiters.h"
+#include "libmach/malloc.h"
 
 using namespace ux;
 using namespace linux_abi;
 
-namespace {
-
-constexpr uint64_t kMountPositions = 1ull << 32;  // getdents positions of mount points below a directory
-constexpr uint64_t kPage = 4096;
+namespace ux {
 
 bool is_dir(const NodeInfo& n) { return (n.mode & kS_IFMT) == kS_IFDIR; }
 bool is_reg(const NodeInfo& n) { return (n.mode & kS_IFMT) == kS_IFREG; }
@@ -47,6 +48,13 @@ int lookup(const Location& loc, bool follow, NodeInfo* node) {
   if (!err && loc.must_be_dir && !is_dir(*node)) return kENOTDIR;
   return err;
 }
+
+}  // namespace ux
+
+namespace {
+
+constexpr uint64_t kMountPositions = 1ull << 32;  // getdents positions of mount points below a directory
+constexpr uint64_t kPage = 4096;
 
 // /proc/self/exe and /proc/<pid>/exe: the program's path.
 bool proc_exe(Process* p, const char* abs, const char** target) {
@@ -118,28 +126,8 @@ class DirentBuffer final : public DirSink {
 
 }  // namespace
 
-#define PROCESS()                          \
-  Process* p = process_by_port(proc);      \
-  if (!p || !p->live) return kESRCH
-
-kern_return_t S_unix_exit(mach_port_t proc, int32_t status) {
-  PROCESS();
-  p->wait_status = (status & 0xff) << 8;
-  p->live = false;
-  (void)rpc_task_terminate(p->task);
-  process_ended(p);
-  return MIG_NO_REPLY;  // the caller is gone
-}
-
-kern_return_t S_unix_getppid(mach_port_t proc, int32_t* ppid) {
-  PROCESS();
-  *ppid = p->ppid;
-  return 0;
-}
-
 kern_return_t S_unix_openat(mach_port_t proc, int32_t dirfd, unix_path_t path, int32_t flags, uint32_t mode,
                             int32_t* fd) {
-  (void)mode;  // no file system here creates files yet
   PROCESS();
   char abs[kPathMax];
   Location loc;
@@ -147,18 +135,30 @@ kern_return_t S_unix_openat(mach_port_t proc, int32_t dirfd, unix_path_t path, i
   if (err) return err;
   NodeInfo node;
   err = lookup(loc, !(flags & kO_NOFOLLOW), &node);
-  if (err == kENOENT && (flags & kO_CREAT) && !loc.fs->writable()) return kEROFS;
+  bool created = false;
+  if (err == kENOENT && (flags & kO_CREAT)) {
+    // The library applied the umask to mode already.
+    if (loc.must_be_dir) return kEISDIR;
+    if (!loc.fs->writable()) return kEROFS;
+    err = loc.fs->create(loc.path, mode & 07777, &node);
+    created = err == 0;
+  }
   if (err) return err;
   if ((flags & kO_NOFOLLOW) && (node.mode & kS_IFMT) == kS_IFLNK && !(flags & kO_PATH)) return kELOOP;
-  if ((flags & kO_CREAT) && (flags & kO_EXCL)) return kEEXIST;
+  if ((flags & kO_CREAT) && (flags & kO_EXCL) && !created) return kEEXIST;
   if ((flags & kO_DIRECTORY) && !is_dir(node)) return kENOTDIR;
   bool writes = (flags & kO_ACCMODE) != kO_RDONLY || (flags & kO_TRUNC);
   if (writes && is_dir(node)) return kEISDIR;
   if (writes && !loc.fs->writable()) return kEROFS;
+  if ((flags & kO_TRUNC) && is_reg(node) && (flags & kO_ACCMODE) != kO_RDONLY && node.size) {
+    err = loc.fs->truncate(loc.path, node, 0);
+    if (err) return err;
+  }
   OpenFile* f = open_file_new();
   if (!f) return kENOMEM;
   f->fs = loc.fs;
   f->node = node;
+  loc.fs->retain(node);
   f->flags = flags & ~(kO_CREAT | kO_EXCL | kO_TRUNC | kO_CLOEXEC);
   memcpy(f->path, loc.path, strlen(loc.path) + 1);
   memcpy(f->abs, abs, strlen(abs) + 1);
@@ -176,47 +176,109 @@ kern_return_t S_unix_close(mach_port_t proc, int32_t fd) {
   return p->close(fd) ? 0 : kEBADF;
 }
 
-kern_return_t S_unix_read(mach_port_t proc, int32_t fd, uint32_t count, int64_t offset, unix_data_t data,
-                          mach_msg_type_number_t* dataCnt) {
-  PROCESS();
-  *dataCnt = 0;
+namespace ux {
+
+int try_read(Process* p, int fd, uint32_t count, int64_t offset, char* buf, uint32_t* got) {
+  *got = 0;
   OpenFile* f = p->file(fd);
   if (!f || !can_read(f)) return kEBADF;
+  if (count > UNIX_DATA_MAX) count = UNIX_DATA_MAX;
+  if (f->pipe) {
+    if (offset >= 0) return kESPIPE;
+    if (f->pipe_writer) return kEBADF;
+    int err = f->pipe->read(buf, count, got);
+    if (!err && *got) waiters_run_later();  // a writer may go on
+    return err;
+  }
   if (is_dir(f->node)) return kEISDIR;
   bool tty = f->fs->is_tty(f->path);
   if (offset >= 0 && tty) return kESPIPE;
   if (offset < -1) return kEINVAL;
-  if (count > UNIX_DATA_MAX) count = UNIX_DATA_MAX;
   uint64_t at = offset >= 0 ? uint64_t(offset) : f->offset;
-  uint32_t got = 0;
-  int err = f->fs->read(f->path, f->node, at, data, count, &got);
+  int err = f->fs->read(f->path, f->node, at, buf, count, got);
   if (err) return err;
-  if (offset < 0 && !tty) f->offset = at + got;
-  *dataCnt = got;
+  if (offset < 0 && !tty) f->offset = at + *got;
   return 0;
 }
 
-kern_return_t S_unix_write(mach_port_t proc, int32_t fd, unix_data_t data, mach_msg_type_number_t dataCnt,
-                           int64_t offset, uint32_t* written) {
-  PROCESS();
-  *written = 0;
+int try_write(Process* p, int fd, const char* data, uint32_t count, int64_t offset, uint32_t* put) {
+  *put = 0;
   OpenFile* f = p->file(fd);
   if (!f || !can_write(f)) return kEBADF;
+  if (f->pipe) {
+    if (offset >= 0) return kESPIPE;
+    if (!f->pipe_writer) return kEBADF;
+    int err = f->pipe->write(data, count, put);
+    if (err == kEPIPE) post_signal(p, kSIGPIPE);
+    if (!err && *put) waiters_run_later();  // a reader may go on
+    return err;
+  }
   bool tty = f->fs->is_tty(f->path);
   if (offset >= 0 && tty) return kESPIPE;
   if (offset < -1) return kEINVAL;
   uint64_t at = offset >= 0 ? uint64_t(offset) : (f->flags & kO_APPEND) ? f->node.size : f->offset;
-  int err = f->fs->write(f->path, f->node, at, data, dataCnt, written);
+  int err = f->fs->write(f->path, f->node, at, data, count, put);
   if (err) return err;
-  if (offset < 0 && !tty) f->offset = at + *written;
+  if (offset < 0 && !tty) f->offset = at + *put;
   return 0;
+}
+
+}  // namespace ux
+
+kern_return_t S_unix_read(mach_port_t proc, mach_port_t reply, int32_t fd, uint32_t count, int64_t offset,
+                          unix_data_t data, mach_msg_type_number_t* dataCnt) {
+  PROCESS();
+  *dataCnt = 0;
+  uint32_t got = 0;
+  int err = try_read(p, fd, count, offset, data, &got);
+  if (err == kEAGAIN && !(p->file(fd)->flags & kO_NONBLOCK)) {
+    Waiter w;
+    w.kind = WaitKind::kRead;
+    w.p = p;
+    w.reply = reply;
+    w.fd = fd;
+    w.count = count;
+    w.offset = offset;
+    return waiter_add(w) ? MIG_NO_REPLY : kEAGAIN;
+  }
+  *dataCnt = got;
+  return err;
+}
+
+kern_return_t S_unix_write(mach_port_t proc, mach_port_t reply, int32_t fd, unix_data_t data,
+                           mach_msg_type_number_t dataCnt, int64_t offset, uint32_t* written) {
+  PROCESS();
+  *written = 0;
+  uint32_t put = 0;
+  int err = try_write(p, fd, data, dataCnt, offset, &put);
+  bool partial = !err && put < dataCnt && p->file(fd) && p->file(fd)->pipe;
+  if ((err == kEAGAIN || partial) && !(p->file(fd)->flags & kO_NONBLOCK)) {
+    // The rest waits for room (the reader's reads), kept in a copy.
+    Waiter w;
+    w.kind = WaitKind::kWrite;
+    w.p = p;
+    w.reply = reply;
+    w.fd = fd;
+    w.offset = offset;
+    w.count = dataCnt;
+    w.done = put;
+    w.data = static_cast<char*>(malloc(dataCnt));
+    if (!w.data) return put ? (*written = put, 0) : kENOMEM;
+    memcpy(w.data, data, dataCnt);
+    if (waiter_add(w)) return MIG_NO_REPLY;
+    free(w.data);
+    if (!put) return kEAGAIN;
+    err = 0;
+  }
+  *written = put;
+  return err;
 }
 
 kern_return_t S_unix_lseek(mach_port_t proc, int32_t fd, int64_t offset, int32_t whence, int64_t* position) {
   PROCESS();
   OpenFile* f = p->file(fd);
   if (!f) return kEBADF;
-  if (f->fs->is_tty(f->path)) return kESPIPE;
+  if (f->pipe || f->fs->is_tty(f->path)) return kESPIPE;
   int64_t base;
   switch (whence) {
     case kSEEK_SET: base = 0; break;
@@ -242,8 +304,11 @@ kern_return_t S_unix_fstatat(mach_port_t proc, int32_t dirfd, unix_path_t path, 
     OpenFile* f = p->file(dirfd);
     if (!f) return kEBADF;
     loc.fs = f->fs;
-    int err = f->fs->stat(f->path, false, &node);
-    if (err) return err;
+    if (f->pipe) {
+      node = f->node;  // a FIFO with no name
+    } else if (int err = f->fs->stat(f->path, false, &node)) {
+      return err;
+    }
   } else {
     char abs[kPathMax];
     int err = resolve(p, dirfd, *path || !(flags & kAT_EMPTY_PATH) ? path : ".", abs, &loc);
@@ -261,7 +326,7 @@ kern_return_t S_unix_getdents(mach_port_t proc, int32_t fd, uint32_t count, unix
   *dataCnt = 0;
   OpenFile* f = p->file(fd);
   if (!f || (f->flags & kO_PATH)) return kEBADF;
-  if (!is_dir(f->node)) return kENOTDIR;
+  if (f->pipe || !is_dir(f->node)) return kENOTDIR;
   DirentBuffer out(data, count < UNIX_DATA_MAX ? count : UNIX_DATA_MAX);
   uint64_t pos = f->offset;
   // "." and "..", then the file system's entries, then mount points it does not list.
@@ -344,6 +409,13 @@ kern_return_t S_unix_ioctl(mach_port_t proc, int32_t fd, uint64_t request, unix_
   OpenFile* f = p->file(fd);
   if (!f) return kEBADF;
   size_t out_size = 0;
+  if (f->pipe) {
+    if (request != 0x541b) return kENOTTY;  // FIONREAD: what a read would get now
+    int32_t n = int32_t(f->pipe->used());
+    memcpy(arg_out, &n, sizeof n);
+    *arg_outCnt = sizeof n;
+    return 0;
+  }
   int err = f->fs->ioctl(f->path, request, arg_in, arg_inCnt, arg_out, &out_size, result);
   if (err) return err;
   *arg_outCnt = mach_msg_type_number_t(out_size);
@@ -359,7 +431,7 @@ kern_return_t S_unix_mmap(mach_port_t proc, uint64_t address, uint64_t length, i
   int type = flags & kMAP_TYPE;
   if (type != kMAP_PRIVATE && type != kMAP_SHARED) return kEINVAL;
   if ((flags & kMAP_FIXED) && (address % kPage)) return kEINVAL;
-  if (!is_reg(f->node)) return kENODEV;
+  if (f->pipe || !is_reg(f->node)) return kENODEV;
   if (!can_read(f) || (type == kMAP_SHARED && (prot & kPROT_WRITE) && !can_write(f))) return kEACCES;
   mach_port_t object = MACH_PORT_NULL;
   int err = f->fs->memory_object(f->path, &object);
@@ -395,23 +467,23 @@ kern_return_t S_unix_sendfile(mach_port_t proc, int32_t out_fd, int32_t in_fd, i
   OpenFile* in = p->file(in_fd);
   OpenFile* out = p->file(out_fd);
   if (!in || !can_read(in) || !out || !can_write(out)) return kEBADF;
-  if (!is_reg(in->node) || offset < -1) return kEINVAL;
+  if (in->pipe || !is_reg(in->node) || offset < -1) return kEINVAL;
   if (out->flags & kO_APPEND) return kEINVAL;
   if (count > 0x7ffff000) count = 0x7ffff000;  // Linux's limit for one call
   static char buf[UNIX_DATA_MAX];
   uint64_t at = offset >= 0 ? uint64_t(offset) : in->offset;
   uint64_t done = 0;
-  bool out_tty = out->fs->is_tty(out->path);
   while (done < count) {
     uint32_t want = count - done < sizeof buf ? uint32_t(count - done) : uint32_t(sizeof buf);
     uint32_t got = 0, put = 0;
     int err = in->fs->read(in->path, in->node, at + done, buf, want, &got);
-    if (!err && got) err = out->fs->write(out->path, out->node, out->offset, buf, got, &put);
+    if (!err && got) err = try_write(p, out_fd, buf, got, -1, &put);
     if (err) {
-      if (done == 0) return err;
+      // A full pipe: this call does not wait; EINVAL before any byte makes
+      // callers (busybox's copy loop) fall back to read and write, which do.
+      if (done == 0) return err == kEAGAIN ? kEINVAL : err;
       break;
     }
-    if (!out_tty) out->offset += put;
     done += put;
     if (got < want || put < got) break;
   }
