@@ -249,6 +249,7 @@ int Ext2Fs::new_node(const char* path, uint16_t mode, const char* target, uint32
   int err = dir_lookup(parent, name, len, &existing);
   if (err == 0) return kEEXIST;
   if (err != kENOENT) return err;
+  err = 0;
   bool dir = (mode & kS_IFMT) == kS_IFDIR;
   Inode pin;
   if (int e = read_inode(parent, &pin)) return e;
