@@ -602,3 +602,30 @@ TEST_CASE("ext2: attributes, statfs and the clean state") {
   CHECK(im.state() == "clean");
   im.fsck_clean();
 }
+
+TEST_CASE("ext2: a full file system answers ENOSPC and stays consistent") {
+  Image im("-b 1024", "2M");
+  REQUIRE(im.mount() == 0);
+  uint64_t blocks0 = free_blocks(*im.fs);
+  NodeInfo node;
+  REQUIRE(im.fs->create("big", 0644, &node) == 0);
+  std::string chunk = pattern(64 * 1024, 8);
+  uint64_t off = 0;
+  int err = 0;
+  for (int i = 0; i < 100 && !err; ++i) {
+    uint32_t put = 0;
+    err = im.fs->write("big", node, off, chunk.data(), uint32_t(chunk.size()), &put);
+    off += put;
+  }
+  CHECK(err == 28);
+  CHECK(free_blocks(*im.fs) == 0);
+  CHECK(node.size == off);
+  CHECK(im.fs->mkdir("nospace", 0755) == 28);
+  im.check_and_remount();
+  REQUIRE(im.fs->stat("big", true, &node) == 0);
+  CHECK(node.size == off);
+  CHECK(im.fs->unlink("big") == 0);
+  CHECK(free_blocks(*im.fs) == blocks0);
+  im.check_and_remount();
+  REQUIRE(im.fs->unmount() == 0);
+}
