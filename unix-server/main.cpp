@@ -9,6 +9,7 @@
 //   unix_server.elf [PROGRAM ARGS...]
 #include <mach/notify.h>
 #include <unixServer.h>
+#include <vm_rpc.h>
 
 #include "emulation_abi.h"
 #include "exec.h"
@@ -22,6 +23,7 @@
 #include "name_service.h"
 #include "server_state.h"
 #include "signals.h"
+#include "tmp_fs.h"
 #include "waiters.h"
 
 namespace ux {
@@ -70,6 +72,15 @@ void wait_for_servers() {
     if (mr == MACH_MSG_SUCCESS) g_names.handle(&g_in.h, g_in.h.msgh_size);
   }
 }
+
+// tmpfs's pages and clock.
+void* page_alloc() {
+  vm_address_t page = 0;
+  if (rpc_vm_allocate(mach_task_self(), &page, 4096, VM_FLAGS_ANYWHERE) != KERN_SUCCESS) return nullptr;
+  return reinterpret_cast<void*>(page);
+}
+void page_free(void* page) { (void)vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(page), 4096); }
+uint64_t clock_seconds() { return g_state.boot_epoch + now_ms() / 1000; }
 
 // Console descriptors 0, 1 and 2 of the first process.
 int open_console(Process* p) {
@@ -259,10 +270,13 @@ int main(int argc, char** argv) {
 
   static BootFs root(g_names.find("file-pager"));
   static DevFs dev(g_names.find("console"));
+  static TmpFs tmp("/tmp", &clock_seconds, &page_alloc, &page_free);
   g_state.root = &root;
   g_state.dev = &dev;
   g_state.vfs.mount("/", &root);
   g_state.vfs.mount("/dev", &dev);
+  if (tmp.ready()) g_state.vfs.mount("/tmp", &tmp);
+  else printf("unix: no memory for /tmp; not mounted\n");
   if (exec_init(&root) != 0) {
     power_off(g_state.io_master, 1);
     return 1;

@@ -5,7 +5,11 @@ archive made by the host's tar. Every member gets owner 0, mode 0755 or
 0644 (whatever the checkout's umask), mtime 0, and names are sorted, so the
 archive is the same on every build.
 
-  mkbootfs.py SRC OUT [--add PATH_IN_ARCHIVE=FILE]...
+  mkbootfs.py SRC OUT [--add PATH_IN_ARCHIVE=FILE]... [--applets DIR=BUSYBOX]
+
+--applets links DIR/NAME to busybox (DIR/busybox) for every applet that
+BUSYBOX --list names, as Debian's busybox installs them: a shell finds
+`ls` and `cat` on its PATH.
 """
 import os
 import shutil
@@ -26,11 +30,12 @@ def pattern(i):
 def main():
     src, out = sys.argv[1], sys.argv[2]
     adds = []
+    applets = []
     args = sys.argv[3:]
     while args:
-        if args[0] != '--add' or len(args) < 2 or '=' not in args[1]:
-            sys.exit('usage: mkbootfs.py SRC OUT [--add PATH=FILE]...')
-        adds.append(args[1].split('=', 1))
+        if args[0] not in ('--add', '--applets') or len(args) < 2 or '=' not in args[1]:
+            sys.exit('usage: mkbootfs.py SRC OUT [--add PATH=FILE]... [--applets DIR=BUSYBOX]')
+        (adds if args[0] == '--add' else applets).append(args[1].split('=', 1))
         args = args[2:]
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(tmp, 'root')
@@ -52,6 +57,13 @@ def main():
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(path, target)
             os.chmod(target, 0o755)
+        for directory, busybox in applets:
+            names = subprocess.run([busybox, '--list'], check=True, capture_output=True, text=True).stdout.split()
+            os.makedirs(os.path.join(root, directory.lstrip('/')), exist_ok=True)
+            for name in names:
+                link = os.path.join(root, directory.lstrip('/'), name)
+                if name != 'busybox' and not os.path.lexists(link):
+                    os.symlink('busybox', link)
         subprocess.run(['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner',
                         '--mode=u=rwX,go=rX', '--mtime=@0', '--sort=name', '-C', root, '-cf', out, '.'], check=True)
 
