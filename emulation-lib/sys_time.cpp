@@ -1,9 +1,9 @@
-// Clocks and sleeping, answered in the library: the monotonic clock is the
-// kernel's tick count (task_info_self), the real-time clock adds the boot
-// epoch the Unix server wrote in the info page, and sleeps are the
-// clock_sleep trap in whole milliseconds, rounded up.
+// Clocks, answered in the library: the monotonic clock is the kernel's tick
+// count (task_info_self), the real-time clock adds the boot epoch the Unix
+// server wrote in the info page. (Sleeping is in sys_wait.cpp.)
 #include <libmach/traps.h>
 
+#include "clock.h"
 #include "syscalls.h"
 #include "user_memory.h"
 
@@ -16,7 +16,6 @@ namespace {
 constexpr int kCLOCK_REALTIME = 0, kCLOCK_MONOTONIC = 1, kCLOCK_PROCESS_CPUTIME_ID = 2,
               kCLOCK_THREAD_CPUTIME_ID = 3, kCLOCK_MONOTONIC_RAW = 4, kCLOCK_REALTIME_COARSE = 5,
               kCLOCK_MONOTONIC_COARSE = 6, kCLOCK_BOOTTIME = 7;
-constexpr int kTIMER_ABSTIME = 1;
 constexpr int64_t kNanos = 1000000000;
 
 // Ticks since boot and their rate (never 0, whatever the kernel says).
@@ -33,7 +32,8 @@ Timespec monotonic() {
   return {int64_t(count / rate), int64_t((count % rate) * uint64_t(kNanos) / rate)};
 }
 
-// The clock's time now; false for a clock this library does not know.
+}  // namespace
+
 bool clock_now(int clock, Timespec& t) {
   switch (clock) {
     case kCLOCK_MONOTONIC: case kCLOCK_MONOTONIC_RAW: case kCLOCK_MONOTONIC_COARSE: case kCLOCK_BOOTTIME:
@@ -49,17 +49,13 @@ bool clock_now(int clock, Timespec& t) {
   }
 }
 
-bool valid(const Timespec& t) { return t.tv_sec >= 0 && t.tv_nsec >= 0 && t.tv_nsec < kNanos; }
+Timespec monotonic_now() { return monotonic(); }
 
-void sleep_for(const Timespec& t) {
-  uint64_t ms = uint64_t(t.tv_sec) * 1000 + (uint64_t(t.tv_nsec) + 999999) / 1000000;
-  if (ms == 0)
-    thread_switch();
-  else
-    (void)clock_sleep(ms);
+Timespec realtime_now() {
+  Timespec t;
+  clock_now(kCLOCK_REALTIME, t);
+  return t;
 }
-
-}  // namespace
 
 long sys_clock_gettime(const emulation_frame& f) {
   Timespec t;
@@ -98,35 +94,6 @@ long sys_time(const emulation_frame& f) {
   if (arg0(f))
     if (long r = copy_out(arg0(f), &t.tv_sec, sizeof t.tv_sec); r < 0) return r;
   return long(t.tv_sec);
-}
-
-// nanosleep(req, rem): signals cannot interrupt a sleep yet, so rem is
-// never written.
-long sys_nanosleep(const emulation_frame& f) {
-  Timespec t;
-  if (long r = copy_in(&t, arg0(f), sizeof t); r < 0) return r;
-  if (!valid(t)) return -kEINVAL;
-  sleep_for(t);
-  return 0;
-}
-
-// clock_nanosleep(clock, flags, req, rem): an absolute time becomes the
-// interval from now on that clock.
-long sys_clock_nanosleep(const emulation_frame& f) {
-  int clock = iarg(arg0(f));
-  Timespec now;
-  if (!clock_now(clock, now)) return -kEINVAL;
-  if (clock == kCLOCK_THREAD_CPUTIME_ID) return -kEINVAL;
-  Timespec t;
-  if (long r = copy_in(&t, arg2(f), sizeof t); r < 0) return r;
-  if (!valid(t)) return -kEINVAL;
-  if (iarg(arg1(f)) & kTIMER_ABSTIME) {
-    int64_t ns = (t.tv_sec - now.tv_sec) * kNanos + (t.tv_nsec - now.tv_nsec);
-    if (ns <= 0) return 0;
-    t = {ns / kNanos, ns % kNanos};
-  }
-  sleep_for(t);
-  return 0;
 }
 
 // sysinfo(info): uptime from the clock; memory and load are not known here.

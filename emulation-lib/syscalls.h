@@ -92,7 +92,47 @@
   X(309, getcpu) \
   X(318, getrandom) \
   X(334, rseq) \
-  X(439, faccessat2)
+  X(439, faccessat2) \
+  /* -- names, metadata and sync (sys_path.cpp); waiting (sys_wait.cpp) -- */ \
+  X(7, poll) \
+  X(23, select) \
+  X(34, pause) \
+  X(74, fsync) \
+  X(75, fdatasync) \
+  X(76, truncate) \
+  X(77, ftruncate) \
+  X(80, chdir) \
+  X(81, fchdir) \
+  X(82, rename) \
+  X(83, mkdir) \
+  X(84, rmdir) \
+  X(85, creat) \
+  X(86, link) \
+  X(87, unlink) \
+  X(88, symlink) \
+  X(90, chmod) \
+  X(91, fchmod) \
+  X(92, chown) \
+  X(93, fchown) \
+  X(94, lchown) \
+  X(132, utime) \
+  X(137, statfs) \
+  X(138, fstatfs) \
+  X(162, sync) \
+  X(235, utimes) \
+  X(258, mkdirat) \
+  X(260, fchownat) \
+  X(263, unlinkat) \
+  X(264, renameat) \
+  X(265, linkat) \
+  X(266, symlinkat) \
+  X(268, fchmodat) \
+  X(270, pselect6) \
+  X(271, ppoll) \
+  X(280, utimensat) \
+  X(306, syncfs) \
+  X(316, renameat2)
+  /* -- end of sys_path.cpp / sys_wait.cpp -- */
 
 namespace emul {
 #define EMUL_DECLARE(nr, name) long sys_##name(const emulation_frame& f);
