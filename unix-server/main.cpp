@@ -1,12 +1,13 @@
 // The Unix server (docs/unix.md): the first boot task. It keeps the boot
 // name service (the bootstrap port), waits for the file pager and the
 // console driver to register, mounts the boot archive at / and the devices
-// at /dev, and starts the first process: the command on its own command
-// line (`unix_server.elf /bin/busybox echo hello`, each word
-// percent-encoded), or `/bin/busybox sh`.
+// at /dev, tmpfs at /tmp and, with --ext2=PATH, the ext2 file system of the
+// block driver registered as "blk" at PATH, and starts the first process:
+// the command on its own command line (`unix_server.elf /bin/busybox echo
+// hello`, each word percent-encoded), or `/bin/busybox sh`.
 // Then it serves unix.defs on every process's port. When the first
 // process ends, it says how and powers QEMU off.
-//   unix_server.elf [PROGRAM ARGS...]
+//   unix_server.elf [--ext2=PATH] [PROGRAM ARGS...]
 #include <mach/notify.h>
 #include <unixServer.h>
 #include <vm_rpc.h>
@@ -24,6 +25,8 @@
 #include "server_state.h"
 #include "signals.h"
 #include "tmp_fs.h"
+#include "block_client.h"
+#include "ext2_fs.h"
 #include "waiters.h"
 
 namespace ux {
@@ -82,6 +85,50 @@ void* page_alloc() {
 void page_free(void* page) { (void)vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(page), 4096); }
 uint64_t clock_seconds() { return g_state.boot_epoch + now_ms() / 1000; }
 
+// The ext2 file system on the "blk" driver's disk, mounted at path; its
+// end (unmount: everything written, the file system marked clean) comes
+// before the power goes off.
+Ext2Fs* g_ext2 = nullptr;
+
+void mount_ext2(const char* path) {
+  static char at[kPathMax];
+  bool slash = false;
+  if (Vfs::absolute("/", path, at, &slash) != 0 || strcmp(at, "/") == 0) {
+    printf("unix: --ext2=%s: not a mount point\n", path);
+    return;
+  }
+  uint64_t waited_ms = 0;
+  while (!g_names.find("blk") && waited_ms < 20000) {
+    if (mach_msg(&g_in.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof g_in, g_bootstrap, 500) == MACH_MSG_SUCCESS)
+      g_names.handle(&g_in.h, g_in.h.msgh_size);
+    else
+      waited_ms += 500;
+  }
+  mach_port_t blk = g_names.find("blk");
+  if (!blk) {
+    printf("unix: no block driver registered as \"blk\": %s not mounted\n", at);
+    return;
+  }
+  static BlockClient device(blk);
+  vm_address_t cache = 0;
+  int err = device.init();
+  if (!err && rpc_vm_allocate(mach_task_self(), &cache, Ext2Fs::kCacheBytes, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
+    err = linux_abi::kENOMEM;
+  if (err) {
+    printf("unix: the disk: error %d; %s not mounted\n", err, at);
+    return;
+  }
+  static Ext2Fs fs(device, &clock_seconds, reinterpret_cast<void*>(cache), Ext2Fs::kCacheBytes);
+  err = fs.mount();
+  if (err) {
+    printf("unix: the disk is not an ext2 file system this server mounts (error %d); %s not mounted\n", err, at);
+    return;
+  }
+  g_ext2 = &fs;
+  g_state.vfs.mount(at, &fs);
+  printf("unix: ext2 mounted at %s\n", at);
+}
+
 // Console descriptors 0, 1 and 2 of the first process.
 int open_console(Process* p) {
   for (int fd = 0; fd < 3; ++fd) {
@@ -123,6 +170,8 @@ void percent_decode(char* s) {
 void start_init(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) percent_decode(argv[i]);
   const char* const* args = argc > 1 ? const_cast<const char* const*>(argv + 1) : kDefaultInit;
+  if (argc > 1 && strncmp(argv[1], "--ext2=", 7) == 0)  // mounted by main already
+    args = argc > 2 ? const_cast<const char* const*>(argv + 2) : kDefaultInit;
   Process* p = process_create(0);
   int err = p ? open_console(p) : linux_abi::kENOMEM;
   mach_port_t task = MACH_PORT_NULL;
@@ -234,6 +283,10 @@ void handle(Buffer* in, Buffer* out, bool* reply) {
 
 ServerState& server() { return g_state; }
 
+void sync_all() {
+  if (g_ext2) (void)g_ext2->sync();
+}
+
 void process_watch(Process* p) {
   mach_port_t previous = MACH_PORT_NULL;
   // Moving a port already in the set again is harmless.
@@ -247,6 +300,10 @@ void process_watch(Process* p) {
 void process_ended(Process* p) {
   if (p->pid != g_init_pid) return;
   int status = (p->wait_status & 0x7f) ? 128 + (p->wait_status & 0x7f) : (p->wait_status >> 8) & 0xff;
+  if (g_ext2) {
+    int err = g_ext2->unmount();
+    if (err) printf("unix: unmounting the disk: error %d\n", err);
+  }
   if (p->wait_status & 0x7f)
     printf("unix: init (pid %d) was killed by signal %d: status %d\n", p->pid, p->wait_status & 0x7f, status);
   else
@@ -277,6 +334,8 @@ int main(int argc, char** argv) {
   g_state.vfs.mount("/dev", &dev);
   if (tmp.ready()) g_state.vfs.mount("/tmp", &tmp);
   else printf("unix: no memory for /tmp; not mounted\n");
+  // (Before the bootstrap port joins the port set: mount_ext2 receives on it.)
+  if (argc > 1 && strncmp(argv[1], "--ext2=", 7) == 0) mount_ext2(argv[1] + 7);
   if (exec_init(&root) != 0) {
     power_off(g_state.io_master, 1);
     return 1;

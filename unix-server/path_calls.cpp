@@ -130,7 +130,7 @@ kern_return_t S_unix_pathop(mach_port_t proc, int32_t op, int32_t dirfd, unix_pa
                             uint64_t arg, uint64_t arg2) {
   PROCESS();
   if (op == kSync) {
-    server().root->sync();
+    sync_all();
     return 0;
   }
   char abs[kPathMax];

@@ -19,6 +19,9 @@ struct ServerState {
   uint64_t boot_epoch = 0;                // seconds since 1970 at tick 0
 };
 
+// sync(2): every mounted file system's writes reach its device.
+void sync_all();
+
 ServerState& server();
 
 // The task of p ended (exit_group, or killed: wait_status says how);
