@@ -482,10 +482,10 @@ int Ext2Fs::chmod(const char* path, uint32_t mode) {
   return write_inode(ino, in);
 }
 
-int Ext2Fs::chown(const char* path, uint32_t uid, uint32_t gid) {
+int Ext2Fs::chown(const char* path, uint32_t uid, uint32_t gid, bool follow) {
   if (int err = modifying()) return err;
   uint32_t ino;
-  if (int err = lookup(path, true, &ino)) return err;
+  if (int err = lookup(path, follow, &ino)) return err;
   Inode in;
   if (int err = read_inode(ino, &in)) return err;
   if (uid != 0xffffffffu) {
@@ -500,10 +500,10 @@ int Ext2Fs::chown(const char* path, uint32_t uid, uint32_t gid) {
   return write_inode(ino, in);
 }
 
-int Ext2Fs::utimes(const char* path, uint64_t atime, uint64_t mtime) {
+int Ext2Fs::utimes(const char* path, uint64_t atime, uint64_t mtime, bool follow) {
   if (int err = modifying()) return err;
   uint32_t ino;
-  if (int err = lookup(path, true, &ino)) return err;
+  if (int err = lookup(path, follow, &ino)) return err;
   Inode in;
   if (int err = read_inode(ino, &in)) return err;
   if (atime != UINT64_MAX) in.atime = uint32_t(atime);

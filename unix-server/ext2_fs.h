@@ -63,8 +63,8 @@ class Ext2Fs final : public FileSystem {
   int rename(const char* from, const char* to) override;
   int truncate(const char* path, NodeInfo& node, uint64_t size) override;
   int chmod(const char* path, uint32_t mode) override;
-  int chown(const char* path, uint32_t uid, uint32_t gid) override;
-  int utimes(const char* path, uint64_t atime, uint64_t mtime) override;
+  int chown(const char* path, uint32_t uid, uint32_t gid, bool follow) override;
+  int utimes(const char* path, uint64_t atime, uint64_t mtime, bool follow) override;
   int sync() override;
 
   void retain(const NodeInfo& node) override;

@@ -90,9 +90,10 @@ class FileSystem {
   // The file's size becomes size (zeros when it grows); node.size updated.
   virtual int truncate(const char*, NodeInfo&, uint64_t) { return kEROFS; }
   virtual int chmod(const char*, uint32_t /*mode bits*/) { return kEROFS; }
-  virtual int chown(const char*, uint32_t, uint32_t) { return kEROFS; }
+  // follow false: lchown, the link itself.
+  virtual int chown(const char*, uint32_t, uint32_t, bool /*follow*/) { return kEROFS; }
   // Times in seconds since 1970; UINT64_MAX leaves one as it is.
-  virtual int utimes(const char*, uint64_t /*atime*/, uint64_t /*mtime*/) { return kEROFS; }
+  virtual int utimes(const char*, uint64_t /*atime*/, uint64_t /*mtime*/, bool /*follow*/) { return kEROFS; }
   // Everything written so far reaches the device.
   virtual int sync() { return 0; }
 

@@ -169,14 +169,14 @@ kern_return_t S_unix_pathop(mach_port_t proc, int32_t op, int32_t dirfd, unix_pa
       memcpy(p->cwd, abs, strlen(abs) + 1);
       return 0;
     case kChmod: return loc.fs->chmod(loc.path, uint32_t(arg) & 07777);
-    case kChown: return loc.fs->chown(loc.path, uint32_t(arg >> 32), uint32_t(arg));
+    case kChown: return loc.fs->chown(loc.path, uint32_t(arg >> 32), uint32_t(arg), !(flags & 0x100));
     case kTruncate:
       if (is_dir(*node)) return kEISDIR;
       if (!is_reg(*node)) return kEINVAL;
       if (int64_t(arg) < 0) return kEINVAL;
       if (file && !can_write(file)) return kEINVAL;  // ftruncate needs a descriptor open for writing
       return loc.fs->truncate(loc.path, *node, arg);
-    case kUtimes: return loc.fs->utimes(loc.path, arg, arg2);
+    case kUtimes: return loc.fs->utimes(loc.path, arg, arg2, !(flags & 0x100));
     case kFsync: return loc.fs->sync();
     default: return kEINVAL;
   }
@@ -209,6 +209,27 @@ kern_return_t S_unix_pathop2(mach_port_t proc, int32_t op, int32_t fromfd, unix_
     if ((flags & 1) && to_loc.fs->stat(to_loc.path, false, &existing) == 0) return kEEXIST;
     if (!*from_loc.path || !*to_loc.path) return kEBUSY;
     return to_loc.fs->rename(from_loc.path, to_loc.path);
+  }
+  if (op == kLink && (flags & 0x400)) {
+    // AT_SYMLINK_FOLLOW: the new name is for the file the links lead to.
+    for (int depth = 0; depth < 8; ++depth) {
+      NodeInfo n;
+      if (from_loc.fs->stat(from_loc.path, false, &n) || (n.mode & kS_IFMT) != kS_IFLNK) break;
+      char target[kPathMax];
+      size_t len = 0;
+      if (from_loc.fs->readlink(from_loc.path, target, sizeof target - 1, &len)) break;
+      target[len] = '\0';
+      char* slash = nullptr;  // the link's directory: abs_from up to its last '/'
+      for (char* c = abs_from; *c; ++c)
+        if (*c == '/') slash = c;
+      if (slash) *(slash == abs_from ? slash + 1 : slash) = '\0';
+      char next[kPathMax];
+      bool trailing;
+      if (Vfs::absolute(abs_from, target, next, &trailing)) return kENAMETOOLONG;
+      memcpy(abs_from, next, strlen(next) + 1);
+      server().vfs.locate(abs_from, &from_loc);
+    }
+    if (from_loc.fs != to_loc.fs) return kEXDEV;
   }
   if (op == kLink) {
     NodeInfo existing;

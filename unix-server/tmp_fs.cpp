@@ -541,9 +541,9 @@ int TmpFs::chmod(const char* path, uint32_t mode) {
   return 0;
 }
 
-int TmpFs::chown(const char* path, uint32_t uid, uint32_t gid) {
+int TmpFs::chown(const char* path, uint32_t uid, uint32_t gid, bool follow) {
   uint32_t slot;
-  int err = resolve(path, true, &slot);
+  int err = resolve(path, follow, &slot);
   if (err) return err;
   Node& n = at(slot);
   if (uid != kKeepId) n.uid = uid;
@@ -552,9 +552,9 @@ int TmpFs::chown(const char* path, uint32_t uid, uint32_t gid) {
   return 0;
 }
 
-int TmpFs::utimes(const char* path, uint64_t atime, uint64_t mtime) {
+int TmpFs::utimes(const char* path, uint64_t atime, uint64_t mtime, bool follow) {
   uint32_t slot;
-  int err = resolve(path, true, &slot);
+  int err = resolve(path, follow, &slot);
   if (err) return err;
   Node& n = at(slot);
   if (atime != kKeep) n.atime = atime;

@@ -576,9 +576,9 @@ TEST_CASE("ext2: attributes, statfs and the clean state") {
   REQUIRE(im.mount() == 0);
   REQUIRE(write_file(*im.fs, "f", "data") == 0);
   CHECK(im.fs->chmod("f", 0600) == 0);
-  CHECK(im.fs->chown("f", 1000, 70000) == 0);
-  CHECK(im.fs->utimes("f", 1000000, 2000000) == 0);
-  CHECK(im.fs->utimes("f", UINT64_MAX, 3000000) == 0);
+  CHECK(im.fs->chown("f", 1000, 70000, true) == 0);
+  CHECK(im.fs->utimes("f", 1000000, 2000000, true) == 0);
+  CHECK(im.fs->utimes("f", UINT64_MAX, 3000000, true) == 0);
   CHECK(im.state() == "not clean");
   CHECK(im.fs->sync() == 0);
   CHECK(im.state() == "clean");

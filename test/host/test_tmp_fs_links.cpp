@@ -233,26 +233,26 @@ TEST_CASE("tmpfs: chmod, chown, utimes and the clock") {
   CHECK(t.st("f").mode == (S_IFREG_ | 04755));
   CHECK(t.st("f").ctime == 5001);
   CHECK(t.st("f").mtime == 5000);
-  CHECK(t.fs.chown("f", 7, 8) == 0);
+  CHECK(t.fs.chown("f", 7, 8, true) == 0);
   CHECK(t.st("f").uid == 7);
   CHECK(t.st("f").gid == 8);
-  CHECK(t.fs.chown("f", 0xffffffffu, 9) == 0);  // -1: left as it is
+  CHECK(t.fs.chown("f", 0xffffffffu, 9, true) == 0);  // -1: left as it is
   CHECK(t.st("f").uid == 7);
   CHECK(t.st("f").gid == 9);
   clock_now = 5002;
-  CHECK(t.fs.utimes("f", 100, 200) == 0);
+  CHECK(t.fs.utimes("f", 100, 200, true) == 0);
   CHECK(t.st("f").atime == 100);
   CHECK(t.st("f").mtime == 200);
   CHECK(t.st("f").ctime == 5002);
-  CHECK(t.fs.utimes("f", UINT64_MAX, 300) == 0);
+  CHECK(t.fs.utimes("f", UINT64_MAX, 300, true) == 0);
   CHECK(t.st("f").atime == 100);
   CHECK(t.st("f").mtime == 300);
-  CHECK(t.fs.utimes("f", 400, UINT64_MAX) == 0);
+  CHECK(t.fs.utimes("f", 400, UINT64_MAX, true) == 0);
   CHECK(t.st("f").atime == 400);
   CHECK(t.st("f").mtime == 300);
   CHECK(t.fs.chmod("missing", 0) == ENOENT_);
-  CHECK(t.fs.chown("missing", 0, 0) == ENOENT_);
-  CHECK(t.fs.utimes("missing", 0, 0) == ENOENT_);
+  CHECK(t.fs.chown("missing", 0, 0, true) == ENOENT_);
+  CHECK(t.fs.utimes("missing", 0, 0, true) == ENOENT_);
   // Writes stamp mtime and ctime.
   clock_now = 6000;
   t.put("f", 0, "x");

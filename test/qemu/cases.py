@@ -62,6 +62,8 @@ class Case:
     qemu_args: Sequence[str] = ()
     disk: str = ''
     disk_size: str = '8M'
+    disk_format: str = ''       # 'ext2': mkfs.ext2 on the fresh image
+    disk_check: Sequence[str] = ()  # a host command run on the image after the boot (e.g. fsck.ext2 -fn)
     after: str = ''
     serial_input: Sequence[Tuple[str, bytes]] = ()
     # A system whose servers never end (the default pager, held by the

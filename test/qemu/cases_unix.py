@@ -1,36 +1,50 @@
 """QEMU cases of the Unix personality (docs/unix.md): the system scripts/run
 boots (the Unix server as the first boot task, the console driver, the file
-pager and build/test/data/unixfs.tar) running one program as the first Unix
+pager and build/test/data/unixfs.tar, with a disk the virtio-blk driver and
+an ext2 file system at /disk) running one program as the first Unix
 process. The Unix server reports its end and powers off: status 0 passes
 (isa-debug-exit 0), anything else fails (1). cases.py adds these to CASES.
 """
+import urllib.parse
+
+from cases_unix_shell import shell_cases
 
 
-def unix_modules(command):
-    return (('unix-server/unix_server.elf', 'unix_server.elf ' + command),
-            ('drivers/console/console.elf', 'console.elf console raw'),
-            ('pagers/file_pager/file_pager.elf', 'file_pager.elf 3'),
-            ('test/data/unixfs.tar', 'unixfs.tar'))
+def encode(words):
+    """The command line's words, percent-encoded as scripts/run does."""
+    if isinstance(words, str):
+        words = words.split()
+    return ' '.join(urllib.parse.quote(w, safe='/._-,:=+@') for w in words)
+
+
+def unix_modules(command, disk=False):
+    modules = (('unix-server/unix_server.elf', 'unix_server.elf ' + ('--ext2=/disk ' if disk else '') + command),
+               ('drivers/console/console.elf', 'console.elf console raw'),
+               ('pagers/file_pager/file_pager.elf', 'file_pager.elf 3'),
+               ('test/data/unixfs.tar', 'unixfs.tar'))
+    if disk:
+        modules += (('drivers/virtio_blk/virtio_blk.elf', 'virtio_blk.elf'),)
+    return modules
 
 
 def unix_cases(Case):
     def case(name, command, expect=(), status=0, forbid=(r'unknown system call', r'terminated:', r'unix: refused'),
-             end=None):
+             end=None, **extra):
         if end is None:
             end = rf'unix: init \(pid 1\) exited with status {status}$'
         return Case(name='unix-' + name,
-                    modules=unix_modules(command),
+                    modules=unix_modules(encode(command), bool(extra.get('disk'))),
                     expect=tuple(expect) + (end,),
                     forbid=(r'panic', r'FAILED', r'-> EIO') + tuple(forbid),
                     result='pass' if status == 0 else 'fail',
-                    timeout=60)
+                    timeout=extra.pop('timeout', 60), **extra)
 
     cases = [
         # Debian's unmodified busybox-static (glibc, static, non-PIE).
         case('busybox-echo', '/bin/busybox echo hello', (r'(?m)^hello\r?$',)),
         case('busybox-cat', '/bin/busybox cat /etc/motd',
              (r'(?m)^Welcome to machina: this line comes from the boot archive\.\r?$',)),
-        case('busybox-ls', '/bin/busybox ls /', (r'(?m)^bin\s+data\s+dev\s+doc\s+etc\s+lib\s+usr\s*$',)),
+        case('busybox-ls', '/bin/busybox ls /', (r'(?m)^bin\s+data\s+dev\s+doc\s+etc\s+lib\s+tmp\s+usr\s*$',)),
         case('busybox-uname', '/bin/busybox uname -a',
              (r'(?m)^Linux machina 6\.1\.0-machina #1 machina \(Mach-style multiserver\) x86_64 GNU/Linux\r?$',)),
         case('busybox-true', '/bin/busybox true'),
@@ -57,6 +71,6 @@ def unix_cases(Case):
              (r'emulation: pid 1: unknown system call 999 \(\?\) -> ENOSYS', r't_enosys: still alive',
               r't_enosys: PASS'), forbid=(r'terminated:',)),
     ]
-    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie'):
+    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll'):
         cases.append(case('t-' + name, '/bin/t_' + name, (rf't_{name}: PASS',)))
-    return cases
+    return cases + shell_cases(Case, case, unix_modules)

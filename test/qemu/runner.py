@@ -139,10 +139,11 @@ def check_cases(cases, path):
         if not (isinstance(case.timeout, (int, float)) and case.timeout > 0):
             errors.append(f'{where}: timeout must be a positive number')
         for pair in getattr(case, 'serial_input', ()):
-            if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-                    or not isinstance(pair[1], bytes)):
+            if (not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3)
+                    or not isinstance(pair[1], bytes)
+                    or (len(pair) == 3 and not isinstance(pair[2], (int, float)))):
                 errors.append(f'{where}: serial_input {pair!r} is not a '
-                              '(regex, bytes) pair')
+                              '(regex, bytes[, seconds]) tuple')
                 continue
             try:
                 re.compile(pair[0], re.MULTILINE)
@@ -169,11 +170,13 @@ class SerialFeeder:
     pipes (-serial pipe:), the runner copies what the guest writes to the
     .serial file and writes each (regex, bytes) pair's bytes to the line once
     its regex matches that output, in order, each search starting where the
-    previous match ended. (Not a socket chardev with logfile=: QEMU 7.2 logs
-    a byte again each time a full socket makes it retry.)"""
+    previous match ended. A third element, seconds, waits that long after
+    the match before typing (for a program to get going: ^C for a running
+    sleep). (Not a socket chardev with logfile=: QEMU 7.2 logs a byte again
+    each time a full socket makes it retry.)"""
 
     def __init__(self, pairs, log):
-        self.pairs = [(rx, data) for rx, data in pairs]
+        self.pairs = [(p[0], p[1], p[2] if len(p) > 2 else 0) for p in pairs]
         self.sent = 0
         self.dir = tempfile.mkdtemp(prefix='machina-serial-')
         self.base = os.path.join(self.dir, 'serial')
@@ -216,11 +219,13 @@ class SerialFeeder:
                 continue
             text = self.output.decode('utf-8', errors='replace').replace('\r', '')
             while self.sent < len(self.pairs):
-                rx, data = self.pairs[self.sent]
+                rx, data, delay = self.pairs[self.sent]
                 m = re.compile(rx, re.MULTILINE).search(text, pos)
                 if not m:
                     break
                 pos = m.end()
+                if delay:
+                    time.sleep(delay)
                 os.write(self.fd_in, data)
                 self.sent += 1
         self.drain()   # QEMU has exited: the rest of its output
@@ -229,7 +234,7 @@ class SerialFeeder:
         """What was never typed, for the report (or '')."""
         if self.sent == len(self.pairs):
             return ''
-        rx, data = self.pairs[self.sent]
+        rx, data, _ = self.pairs[self.sent]
         return f'serial input {data!r} never typed: /{rx}/ did not appear'
 
     def close(self):
@@ -348,6 +353,28 @@ class Runner:
                                stderr=subprocess.STDOUT)
             if r.returncode != 0:
                 return 'qemu-img create failed: ' + r.stdout.decode(errors='replace')
+            fmt = getattr(case, 'disk_format', '')
+            if fmt:
+                # A file system made on the host (Debian's e2fsprogs).
+                r = subprocess.run([f'mkfs.{fmt}', '-q', '-F', str(self.workdir / disk)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+                if r.returncode != 0:
+                    return f'mkfs.{fmt} failed: ' + r.stdout.decode(errors='replace')
+        return None
+
+    def check_disk(self, case):
+        """Runs the case's disk_check command on its disk image (after the
+        boot); returns an error text or None."""
+        check = tuple(getattr(case, 'disk_check', ()))
+        disk = getattr(case, 'disk', '')
+        if not check or not disk:
+            return None
+        r = subprocess.run(list(check) + [str(self.workdir / disk)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            return (f'{shlex.join(check)} on {disk} exited with status {r.returncode}:\n'
+                    + indent(r.stdout.decode(errors='replace').splitlines()))
         return None
 
     def run_case_inner(self, case):
@@ -432,6 +459,10 @@ class Runner:
 
         passed, report = self.judge(case, hung, status, output, qemu_msgs,
                                     elapsed)
+        if passed:
+            problem = self.check_disk(case)
+            if problem:
+                passed, report = False, f'FAIL {name}: {problem}'
         if feeder and not passed and feeder.unsent():
             report = report.rstrip('\n') + '\n' + indent([feeder.unsent()])
         if self.cancelled.is_set() and not passed:

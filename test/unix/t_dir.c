@@ -14,7 +14,7 @@ struct d64 {
 };
 
 #define NAMEOFF offsetof(struct d64, d_name)   /* 19 */
-#define MAXENT 64
+#define MAXENT 1024
 struct ent { char name[64]; int type; int seen; };
 
 /* Read a whole directory with buffers of bufsize bytes; every record must
