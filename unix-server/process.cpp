@@ -3,6 +3,7 @@
 #include "libmach/mach_ipc.h"
 #include "libmach/malloc.h"
 #include "libmach/string.h"
+#include "waiters.h"
 
 namespace ux {
 namespace {
@@ -94,7 +95,10 @@ OpenFile* open_file_new() {
 
 void open_file_release(OpenFile* f) {
   if (--f->refs) return;
-  if (f->pipe) f->pipe->drop_end(f->pipe_writer);
+  if (f->pipe) {
+    f->pipe->drop_end(f->pipe_writer);
+    waiters_run_later();  // the other end's waiting reads see EOF, writes EPIPE
+  }
   if (f->fs) f->fs->release(f->node);
   free(f);
 }

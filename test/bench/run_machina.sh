@@ -40,12 +40,14 @@ vm_iters=200
   "$build/test/user/pager.elf" "pager.elf serve" \
   "$build/test/user/pager.elf" "pager.elf bench 512" >&2
 
-# A redirected system call served by the Unix server: getppid from the
-# same benchmark program as Linux's (test/bench/linux/bench.c), as the
-# first Unix process: syscall, the kernel's redirection, the emulation
-# library, the RPC to the Unix server and back.
+# The Unix personality, measured by the same benchmark program as Linux's
+# (test/bench/linux/bench.c) as the first Unix process: a redirected
+# getppid (syscall, the kernel's redirection, the emulation library, the RPC
+# to the Unix server and back), pipe ping-pong between two processes, and
+# fork+exec+wait of /true (1,000 of them rather than Linux's 3,000: each is
+# longer here).
 "$root/scripts/mkiso" "$out/unix.iso" "$build/microkernel/kernel.elf" "" \
-  "$build/unix-server/unix_server.elf" "unix_server.elf /bin/bench getppid" \
+  "$build/unix-server/unix_server.elf" "unix_server.elf /bin/bench getppid pipe fork bench_fork=1000 bench_fork_warmup=100" \
   "$build/drivers/console/console.elf" "console.elf console raw" \
   "$build/pagers/file_pager/file_pager.elf" "file_pager.elf 3" \
   "$build/test/data/unixfs.tar" "unixfs.tar" >&2

@@ -337,13 +337,24 @@ static size_t arg(const char *name, size_t dflt)
 }
 
 /*
- * `bench NAME...` (this system's Unix server starts it so): only the named
- * benchmarks that need nothing but the process itself, then exit.
+ * `bench NAME... [KEY=VALUE...]` (this system's Unix server starts it so):
+ * only the named benchmarks (getppid, pipe, fork), then exit. KEY=VALUE
+ * words set the iteration counts as the kernel command line does on Linux
+ * (bench_fork=300).
  */
 static int run_selected(char **names)
 {
+	for (char **a = names; *a; a++)
+		if (strchr(*a, '='))
+			putenv(*a);
 	size_t getppid_n = arg("bench_getppid", 100000), getppid_w = arg("bench_getppid_warmup", 1000);
+	size_t pipe_n = arg("bench_pipe", 20000), pipe_w = arg("bench_pipe_warmup", 2000);
+	size_t fork_n = arg("bench_fork", 3000), fork_w = arg("bench_fork_warmup", 100);
 	samples_cap = getppid_n;
+	if (pipe_n > samples_cap)
+		samples_cap = pipe_n;
+	if (fork_n > samples_cap)
+		samples_cap = fork_n;
 	size_t bytes = (samples_cap * sizeof samples[0] + PAGE - 1) / PAGE * PAGE;
 	samples = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (samples == MAP_FAILED) {
@@ -354,8 +365,14 @@ static int run_selected(char **names)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	measure_overhead();
 	for (; *names; names++) {
-		if (strcmp(*names, "getppid") == 0) {
+		if (strchr(*names, '=')) {
+			continue;
+		} else if (strcmp(*names, "getppid") == 0) {
 			bench_getppid(getppid_w, getppid_n);
+		} else if (strcmp(*names, "pipe") == 0) {
+			bench_pipe(pipe_w, pipe_n);
+		} else if (strcmp(*names, "fork") == 0) {
+			bench_fork_exec(fork_w, fork_n);
 		} else {
 			printf("BENCHERROR unknown benchmark %s\n", *names);
 			return 1;
