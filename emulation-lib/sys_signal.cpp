@@ -129,3 +129,16 @@ long sys_sigaltstack(const emulation_frame& f) {
 }
 
 }  // namespace emul
+
+namespace emul {
+
+// rt_sigpending(set, sigsetsize): the signals waiting while blocked (the
+// server's pending word; unblocked ones were delivered on the way out).
+long sys_rt_sigpending(const emulation_frame& f) {
+  if (arg1(f) > 8) return -linux_abi::kEINVAL;
+  uint64_t pending = *reinterpret_cast<volatile uint64_t*>(EMULATION_INFO + EMULATION_INFO_PENDING_OFFSET);
+  pending &= blocked_signals();
+  return copy_out(arg0(f), &pending, arg1(f));
+}
+
+}  // namespace emul

@@ -62,6 +62,7 @@
   X(112, setsid) \
   X(121, getpgid) \
   X(124, getsid) \
+  X(127, rt_sigpending) \
   X(130, rt_sigsuspend) \
   X(131, sigaltstack) \
   X(157, prctl) \

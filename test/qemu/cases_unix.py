@@ -71,6 +71,6 @@ def unix_cases(Case):
              (r'emulation: pid 1: unknown system call 999 \(\?\) -> ENOSYS', r't_enosys: still alive',
               r't_enosys: PASS'), forbid=(r'terminated:',)),
     ]
-    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll'):
+    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll', 'signal'):
         cases.append(case('t-' + name, '/bin/t_' + name, (rf't_{name}: PASS',)))
     return cases + shell_cases(Case, case, unix_modules)
