@@ -270,6 +270,7 @@ int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const
   if (err) return err;
   if ((node.mode & kS_IFMT) != kS_IFREG) return kEACCES;
   if (slash) return kENOTDIR;
+  if (!(node.mode & 0111)) return kEACCES;  // no execute bit (root gets no exemption from that)
   mach_port_t object = MACH_PORT_NULL;
   err = loc.fs->memory_object(loc.path, &object);
   if (err) return err == kENODEV ? kEACCES : err;

@@ -53,8 +53,10 @@ def unix_cases(Case):
              (r'cat: can.t open .?/etc/nope.?: No such file or directory',), status=1),
         # Programs that are not there or not programs: the server says why.
         case('exec-missing', '/bin/nope', (r'unix: cannot run /bin/nope: error 2\b',), status=127),
-        case('exec-not-elf', '/data/pattern',
-             (r'unix: exec: elf: not an ELF file', r'unix: cannot run /data/pattern: error 8\b'), status=127),
+        case('exec-not-elf', '/bin/not-elf',
+             (r'unix: exec: elf: file too small for an ELF header', r'unix: cannot run /bin/not-elf: error 8\b'),
+             status=127),
+        case('exec-not-executable', '/data/pattern', (r'unix: cannot run /data/pattern: error 13\b',), status=127),
         # A program the kernel kills (a fault it has no handler for): its
         # status is as a SIGSEGV's, and the system goes on to report it.
         case('t-crash', '/bin/t_crash', (r't_crash: about to fault', r'terminated: #PF Page fault, write at 0x0+ '), status=139,
@@ -71,6 +73,6 @@ def unix_cases(Case):
              (r'emulation: pid 1: unknown system call 999 \(\?\) -> ENOSYS', r't_enosys: still alive',
               r't_enosys: PASS'), forbid=(r'terminated:',)),
     ]
-    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll', 'signal'):
+    for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll', 'signal', 'proc'):
         cases.append(case('t-' + name, '/bin/t_' + name, (rf't_{name}: PASS',)))
     return cases + shell_cases(Case, case, unix_modules)
