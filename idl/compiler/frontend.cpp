@@ -701,8 +701,47 @@ class Builder {
 
 }  // namespace
 
+namespace {
+
+// The offset of the first byte of `s` that is not well-formed UTF-8 (RFC 3629:
+// no overlong forms, surrogates or code points past U+10FFFF), or npos. The
+// ANTLR input stream throws std::range_error on such text.
+size_t invalidUtf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t len;
+    uint32_t cp, min;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; min = 0x10000; }
+    else return i;
+    if (n - i < len) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
 Subsystem buildModel(std::string text, const std::string& file) {
   SourceMap map(text, file);
+  if (size_t bad = invalidUtf8(text); bad != std::string::npos) {
+    // Located like ANTLR's positions: line 1-based, column in characters.
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n') ++line, col = 0;
+      else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) ++col;
+    }
+    throw CompileError(map.at(line, col), "the text is not valid UTF-8");
+  }
   antlr4::ANTLRInputStream input(text);
   MigLexer lexer(&input);
   ErrorListener listener(map);

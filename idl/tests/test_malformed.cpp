@@ -143,6 +143,7 @@ MALFORMED("countinout_in.defs", 6, "CountInOut applies only to out arguments")
 MALFORMED("conditional_error.defs", 7, "mismatched input ')'")
 MALFORMED("keyword_as_name.defs", 4, "'type'")
 MALFORMED("bad_skip.defs", 4, "bad skip count")
+MALFORMED("invalid_utf8.defs", 2, "not valid UTF-8")
 
 TEST_CASE("mig refuses malformed/error_in_included_file.defs at the included file's line") {
   expectError("error_in_included_file.defs", "malformed/include/bad_types.defs", 3, "unknown type 'nothing_t'");
