@@ -45,7 +45,13 @@ constexpr size_t kReplyData = 32;  // header, RetCode, count, then the bytes
 
 DevFs::DevFs(mach_port_t console) : console_(console), tty_(&DevFs::emit) { g_dev = this; }
 
+void DevFs::reconnect(mach_port_t console) {
+  console_ = console;
+  if (MACH_PORT_VALID(console_) && MACH_PORT_VALID(input_port_)) request_input();
+}
+
 int DevFs::emit(const char* buf, uint32_t count) {
+  if (!MACH_PORT_VALID(g_dev->console_)) return kEIO;  // the driver is being started again
   for (uint32_t done = 0; done < count;) {
     uint32_t n = count - done < CHARDEV_INLINE_MAX ? count - done : CHARDEV_INLINE_MAX;
     uint32_t written = 0;

@@ -32,6 +32,9 @@ class DevFs final : public FileSystem {
   bool readable(const char* path);
   // Starts reading the console; its answers come to input_port.
   void start_input(mach_port_t input_port);
+  // The console driver died (port null) or its new instance registered
+  // (supervision, name_service.h): writes meanwhile fail with EIO.
+  void reconnect(mach_port_t console);
   // An answer to the outstanding char_read: the bytes go to the terminal,
   // and the next read is asked for.
   void input_reply(const mach_msg_header_t* msg);

@@ -7,7 +7,7 @@
 // hello`, each word percent-encoded), or `/bin/busybox sh`.
 // Then it serves unix.defs on every process's port. When the first
 // process ends, it says how and powers QEMU off.
-//   unix_server.elf [--ext2=PATH] [PROGRAM ARGS...]
+//   unix_server.elf [--ext2=PATH] [--supervise=NAME:MODULE,...] [PROGRAM ARGS...]
 #include <mach/notify.h>
 #include <unixServer.h>
 #include <vm_rpc.h>
@@ -129,6 +129,11 @@ void mount_ext2(const char* path) {
   printf("unix: ext2 mounted at %s\n", at);
 }
 
+// A supervised server died (port null) or registered again.
+void supervised_changed(const char* name, mach_port_t port) {
+  if (strcmp(name, "console") == 0 && g_state.dev) g_state.dev->reconnect(port);
+}
+
 // Console descriptors 0, 1 and 2 of the first process.
 int open_console(Process* p) {
   for (int fd = 0; fd < 3; ++fd) {
@@ -167,11 +172,10 @@ void percent_decode(char* s) {
   *out = '\0';
 }
 
+// argv: the program and its arguments (the options taken off).
 void start_init(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) percent_decode(argv[i]);
-  const char* const* args = argc > 1 ? const_cast<const char* const*>(argv + 1) : kDefaultInit;
-  if (argc > 1 && strncmp(argv[1], "--ext2=", 7) == 0)  // mounted by main already
-    args = argc > 2 ? const_cast<const char* const*>(argv + 2) : kDefaultInit;
+  for (int i = 0; i < argc; ++i) percent_decode(argv[i]);
+  const char* const* args = argc > 0 ? const_cast<const char* const*>(argv) : kDefaultInit;
   Process* p = process_create(0);
   int err = p ? open_console(p) : linux_abi::kENOMEM;
   mach_port_t task = MACH_PORT_NULL;
@@ -194,6 +198,7 @@ void start_init(int argc, char** argv) {
 // the end of one that exited or was killed already, or of an image execve
 // replaced.
 void task_died(mach_port_t name) {
+  if (g_names.died(name)) return;  // a supervised server, started again
   Process* p = process_by_task(name);
   if (p && p->live) process_exit(p, kSIGSEGV);
   (void)mach_port_destroy(mach_task_self(), name);  // ours and the notification's reference
@@ -323,6 +328,16 @@ int main(int argc, char** argv) {
   }
   must(task_get_bootstrap_port(mach_task_self(), &g_bootstrap), "task_get_bootstrap_port");
   g_names.init(g_bootstrap, g_state.io_master);
+  must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.notify), "notify port");
+  // Options, then the program.
+  const char* ext2 = nullptr;
+  int first = 1;
+  for (; first < argc && strncmp(argv[first], "--", 2) == 0; ++first) {
+    if (strncmp(argv[first], "--ext2=", 7) == 0) ext2 = argv[first] + 7;
+    else if (strncmp(argv[first], "--supervise=", 12) == 0)
+      g_names.supervise(argv[first] + 12, g_state.notify, &supervised_changed);
+    else printf("unix: unknown option %s ignored\n", argv[first]);
+  }
   wait_for_servers();
 
   static BootFs root(g_names.find("file-pager"));
@@ -335,7 +350,7 @@ int main(int argc, char** argv) {
   if (tmp.ready()) g_state.vfs.mount("/tmp", &tmp);
   else printf("unix: no memory for /tmp; not mounted\n");
   // (Before the bootstrap port joins the port set: mount_ext2 receives on it.)
-  if (argc > 1 && strncmp(argv[1], "--ext2=", 7) == 0) mount_ext2(argv[1] + 7);
+  if (ext2) mount_ext2(ext2);
   if (exec_init(&root) != 0) {
     power_off(g_state.io_master, 1);
     return 1;
@@ -348,12 +363,11 @@ int main(int argc, char** argv) {
   g_state.boot_epoch = now > up ? now - up : 0;
 
   must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &g_state.port_set), "port set");
-  must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.notify), "notify port");
   must(mach_port_move_member(mach_task_self(), g_bootstrap, g_state.port_set), "bootstrap port");
   must(mach_port_move_member(mach_task_self(), g_state.notify, g_state.port_set), "notify port");
   must(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &g_state.console_input), "console input port");
   must(mach_port_move_member(mach_task_self(), g_state.console_input, g_state.port_set), "console input port");
   dev.start_input(g_state.console_input);
-  start_init(argc, argv);
+  start_init(argc - first, argv + first);
   serve();
 }

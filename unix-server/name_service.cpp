@@ -1,5 +1,8 @@
 #include "name_service.h"
 
+#include <io_rpc.h>
+#include <mach/notify.h>
+
 #include "libmach/mach_ipc.h"
 #include "libmach/print.h"
 #include "libmach/string.h"
@@ -47,6 +50,61 @@ void NameService::answer(mach_port_t reply, mach_port_t right) {
   }
 }
 
+void NameService::supervise(const char* list, mach_port_t notify, Change on_change) {
+  notify_ = notify;
+  on_change_ = on_change;
+  for (const char* p = list; *p && supervised_count_ < 8;) {
+    Supervised& s = supervised_[supervised_count_];
+    s = Supervised{};
+    size_t len = 0;
+    while (*p && *p != ':' && *p != ',') {
+      if (len < 31) s.name[len++] = *p;
+      ++p;
+    }
+    if (*p == ':') ++p;
+    while (*p >= '0' && *p <= '9') s.module = s.module * 10 + uint32_t(*p++ - '0');
+    while (*p && *p != ',') ++p;
+    if (*p == ',') ++p;
+    if (len && s.module) ++supervised_count_;
+    else printf("unix: --supervise: \"%s\" is not NAME:MODULE; ignored\n", s.name);
+  }
+  // Names registered already are watched from now on.
+  for (Entry& e : registered_)
+    if (MACH_PORT_VALID(e.port) && supervised(e.name)) watch(e.port);
+}
+
+const NameService::Supervised* NameService::supervised(const char* name) const {
+  for (int i = 0; i < supervised_count_; ++i)
+    if (strcmp(supervised_[i].name, name) == 0) return &supervised_[i];
+  return nullptr;
+}
+
+void NameService::watch(mach_port_t right) {
+  mach_port_t previous = MACH_PORT_NULL;
+  if (mach_port_request_notification(mach_task_self(), right, MACH_NOTIFY_DEAD_NAME, 1, notify_, &previous) !=
+      KERN_SUCCESS)
+    printf("unix: name service: cannot watch a supervised server\n");
+  if (MACH_PORT_VALID(previous)) (void)mach_port_deallocate(mach_task_self(), previous);
+}
+
+bool NameService::died(mach_port_t name) {
+  for (Entry& e : registered_) {
+    if (e.port != name || !MACH_PORT_VALID(name)) continue;
+    const Supervised* s = supervised(e.name);
+    if (!s) return false;
+    (void)mach_port_destroy(mach_task_self(), name);  // our right and the notification's
+    e.port = MACH_PORT_NULL;
+    printf("unix: %s died; starting module %u again\n", e.name, s->module);
+    if (on_change_) on_change_(e.name, MACH_PORT_NULL);
+    mach_port_t task = MACH_PORT_NULL;
+    kern_return_t kr = rpc_io_module_start(io_master_, s->module, &task);
+    if (kr != KERN_SUCCESS) printf("unix: starting module %u again failed: %#x\n", s->module, kr);
+    else (void)mach_port_deallocate(mach_task_self(), task);
+    return true;
+  }
+  return false;
+}
+
 mach_port_t NameService::find(const char* name) const {
   for (const Entry& e : registered_)
     if (MACH_PORT_VALID(e.port) && strcmp(e.name, name) == 0) return e.port;
@@ -91,6 +149,11 @@ void NameService::handle(mach_msg_header_t* msg, mach_msg_size_t size) {
     if (MACH_PORT_VALID(slot->port)) (void)mach_port_deallocate(mach_task_self(), slot->port);
     copy_name(slot->name, name);
     slot->port = m->port.name;
+    if (supervised(name)) {
+      watch(slot->port);
+      printf("unix: \"%s\" registered, supervised\n", name);
+      if (on_change_) on_change_(name, slot->port);
+    }
     for (Entry& w : waiting_)
       if (w.port != MACH_PORT_NULL && strcmp(w.name, name) == 0) {
         answer(w.port, slot->port);

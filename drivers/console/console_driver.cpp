@@ -8,8 +8,10 @@
 // read; a read with nothing to give, and a write that does not fit the output
 // ring, keep their reply rights and are answered later (chardev_reply.defs).
 //
-// Usage: console.elf [name [raw]]   (name to register under, default
-// "console"; raw: no "\n" to "\r\n" translation, for the Unix tty).
+// Usage: console.elf [name [raw [crash-after=N]]]   (name to register
+// under, default "console"; raw: no "\n" to "\r\n" translation, for the
+// Unix tty; crash-after=N: fault on purpose in the N-th write, for the
+// supervisor's test).
 // The I/O master port comes from the name server ("io-master").
 #include <chardevServer.h>
 #include <chardev_reply.h>
@@ -260,8 +262,16 @@ void destroy_request(mach_msg_header_t* req) {
 
 // --- chardev.defs -------------------------------------------------------
 
+// crash-after=N (fault injection, docs/robustness.md): the driver faults
+// in the middle of its N-th write request, holding the writer's reply right.
+unsigned long g_crash_after = 0, g_writes = 0;
+
 kern_return_t S_char_write(mach_port_t, mach_port_t reply, chardev_data_t data, mach_msg_type_number_t dataCnt,
                            uint32_t* written) {
+  if (g_crash_after && ++g_writes == g_crash_after) {
+    printf("console: crashing on purpose in write request %lu\n", g_writes);
+    *reinterpret_cast<volatile int*>(0) = 0;
+  }
   return start_write(reply, kWriteId, reinterpret_cast<const uint8_t*>(data), dataCnt, false, written);
 }
 
@@ -316,6 +326,8 @@ int main(int argc, char** argv) {
   // "raw": bytes go out as written (the Unix server's tty turns "\n" into
   // "\r\n" itself, only while the terminal's settings say so).
   if (argc > 2 && strcmp(argv[2], "raw") == 0) g_buffers.set_crlf(false);
+  if (argc > 3 && strncmp(argv[3], "crash-after=", 12) == 0)
+    for (const char* c = argv[3] + 12; *c >= '0' && *c <= '9'; ++c) g_crash_after = g_crash_after * 10 + unsigned(*c - '0');
   g_master = ns_lookup("io-master");
   CHECK_KR(rpc_io_port_grant(g_master, mach_task_self(), kBase, uart::kPortCount), KERN_SUCCESS);
   uart_init();

@@ -4,6 +4,7 @@ files in tmpfs), a file on the ext2 disk kept from one boot to the next and
 checked with fsck.ext2 on the host, and an interactive session typed on the
 serial console. cases_unix.py adds these.
 """
+import dataclasses
 
 
 def sh(script):
@@ -49,6 +50,22 @@ def shell_cases(Case, case, unix_modules):
              (r'(?m)^kept\r?$', r'(?m)^lost\+found\r?$'),
              disk='unix-ext2.img', after='unix-ext2-write', disk_check=('fsck.ext2', '-fn')),
     ]
+    # Fault injection: the console driver faults in the middle of a write
+    # (crash-after=12); the Unix server, its supervisor, starts it again; the
+    # writes meanwhile fail with EIO, the ones after reach the new driver.
+    restart = case('console-restart', sh('i=0; while [ $i -lt 30 ]; do echo line-$i; i=$((i+1)); done; '
+                                         'sleep 1; echo after-restart'),
+                   (r'console: crashing on purpose in write request 12',
+                    r'unix: console died; starting module 1 again',
+                    r'boot: task \d+ \(console\.elf\) started from module 1',
+                    r'unix: "console" registered, supervised',
+                    r'(?m)^after-restart\r?$'),
+                   forbid=(r'unknown system call', r'terminated: (?!#PF)'))
+    modules = tuple((path, line.replace('unix_server.elf ', 'unix_server.elf --supervise=console:1 ', 1)
+                     if path.startswith('unix-server') else
+                     line + ' crash-after=12' if path.startswith('drivers/console') else line)
+                    for path, line in restart.modules)
+    cases.append(dataclasses.replace(restart, modules=modules))
     # The interactive shell (plain scripts/run): a prompt, commands typed on
     # the serial line, ^C ending a foreground `sleep 100`.
     cases.append(Case(
@@ -62,5 +79,21 @@ def shell_cases(Case, case, unix_modules):
         expect=(r'(?m)^typed-42\r?$', r'\^C', r'(?m)^after-interrupt\r?$',
                 r'unix: init \(pid 1\) exited with status 3$'),
         forbid=(r'panic', r'FAILED', r'-> EIO', r'terminated:', r'unknown system call'),
+        result='fail', timeout=60))
+    # Job control: ^Z stops a foreground `sleep 100` (SIGTSTP to its process
+    # group; the Unix server suspends its task), ash reports it stopped
+    # (wait4 with WUNTRACED), `fg` continues it (SIGCONT) and ^C then ends it.
+    cases.append(Case(
+        name='unix-job-control',
+        modules=unix_modules(''),
+        serial_input=((r'/ # ', b'sleep 100\r'),
+                      (r'sleep 100\r?\n', b'\x1a', 3),
+                      (r'\[1\]\+ +Stopped', b'fg\r'),
+                      (r'(?m)^sleep 100\r?\n', b'\x03', 3),
+                      (r'\^C', b'echo after-fg\r'),
+                      (r'after-fg\r?\n', b'exit 4\r')),
+        expect=(r'\^Z', r'\[1\]\+ +Stopped +sleep 100', r'(?m)^after-fg\r?$',
+                r'unix: init \(pid 1\) exited with status 4$'),
+        forbid=(r'panic', r'FAILED', r'-> EIO', r'terminated:', r'unknown system call', r'job control turned off'),
         result='fail', timeout=60))
     return cases
