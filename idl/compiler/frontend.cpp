@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,10 @@ extern char** environ;
 namespace mig {
 
 // ---------------------------------------------------------------- source map
+
+namespace {
+constexpr int kMaxMarkerLine = 1000000000;
+}
 
 SourceMap::SourceMap(std::string& text, const std::string& file) : main_(file) {
   std::string cur = file;
@@ -41,8 +46,12 @@ SourceMap::SourceMap(std::string& text, const std::string& file) : main_(file) {
       while (q < eol && (text[q] == ' ' || text[q] == '\t')) ++q;
       if (q < eol && isdigit(static_cast<unsigned char>(text[q]))) {
         marker = true;
-        int n = 0;
-        while (q < eol && isdigit(static_cast<unsigned char>(text[q]))) n = n * 10 + (text[q++] - '0');
+        // Capped (a later line's number must stay an int) and at least 1:
+        // every located error names a line.
+        int64_t v = 0;
+        while (q < eol && isdigit(static_cast<unsigned char>(text[q])))
+          v = std::min<int64_t>(v * 10 + (text[q++] - '0'), kMaxMarkerLine);
+        int n = static_cast<int>(std::max<int64_t>(v, 1));
         while (q < eol && (text[q] == ' ' || text[q] == '\t')) ++q;
         if (q < eol && text[q] == '"') {
           std::string name;
@@ -50,7 +59,7 @@ SourceMap::SourceMap(std::string& text, const std::string& file) : main_(file) {
             if (text[q] == '\\' && q + 1 < eol) ++q;
             name += text[q];
           }
-          cur = name;
+          if (!name.empty()) cur = name;  // every located error names a file
         }
         lines_.push_back({cur, 0});
         for (size_t i = pos; i < eol; ++i) text[i] = ' ';
@@ -729,6 +738,29 @@ size_t invalidUtf8(const std::string& s) {
   return std::string::npos;
 }
 
+// The parser and the model builder recurse once per bracket, '^', 'of' and
+// arithmetic operator; a declaration (the text between two ';') with
+// thousands of them would overflow the stack. No real one has more than a
+// handful: refuse more than kMaxNesting.
+constexpr int kMaxNesting = 256;
+
+void checkNesting(antlr4::CommonTokenStream& tokens, const SourceMap& map) {
+  int n = 0;
+  for (antlr4::Token* t : tokens.getTokens()) {
+    if (t->getType() == MigLexer::OF) {
+      ++n;
+    } else if (t->getType() != antlr4::Token::EOF) {
+      std::string s = t->getText();
+      if (s == ";") n = 0;
+      else if (s == "(" || s == "[" || s == "^" || s == "+" || s == "-" || s == "*" || s == "/") ++n;
+    }
+    if (n > kMaxNesting)
+      throw CompileError(map.at(t->getLine(), t->getCharPositionInLine()),
+                         "declaration nested too deeply (more than " + std::to_string(kMaxNesting) +
+                             " brackets, operators, '^' and 'of')");
+  }
+}
+
 }  // namespace
 
 Subsystem buildModel(std::string text, const std::string& file) {
@@ -748,6 +780,8 @@ Subsystem buildModel(std::string text, const std::string& file) {
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
   antlr4::CommonTokenStream tokens(&lexer);
+  tokens.fill();
+  checkNesting(tokens, map);
   MigParser parser(&tokens);
   parser.removeErrorListeners();
   parser.addErrorListener(&listener);

@@ -144,6 +144,12 @@ MALFORMED("conditional_error.defs", 7, "mismatched input ')'")
 MALFORMED("keyword_as_name.defs", 4, "'type'")
 MALFORMED("bad_skip.defs", 4, "bad skip count")
 MALFORMED("invalid_utf8.defs", 2, "not valid UTF-8")
+MALFORMED("line_marker_zero.defs", 1, "unknown type 'no_such_t'")
+MALFORMED("line_marker_overflow.defs", 1000000001, "unknown type 'no_such_t'")
+MALFORMED("line_marker_empty_name.defs", 7, "unknown type 'no_such_t'")
+MALFORMED("deep_parentheses.defs", 3, "nested too deeply")
+MALFORMED("deep_operators.defs", 3, "nested too deeply")
+MALFORMED("deep_types.defs", 4, "nested too deeply")
 
 TEST_CASE("mig refuses malformed/error_in_included_file.defs at the included file's line") {
   expectError("error_in_included_file.defs", "malformed/include/bad_types.defs", 3, "unknown type 'nothing_t'");
