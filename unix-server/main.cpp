@@ -232,6 +232,15 @@ void handle(Buffer* in, Buffer* out, bool* reply) {
     release_descriptors(&in->h);
   }
   *reply = code != MIG_NO_REPLY && MACH_PORT_VALID(out->h.msgh_remote_port);
+  // The routines that answer later keep the reply right (sreplyport:
+  // read, write, wait4, sleep, poll). Any other that answers nothing has
+  // lost its caller (exit, a successful execve, a kill or a signal state
+  // that ended it): its reply right is let go here, or each such end would
+  // leave a send-once right (a dead name soon) in our space for good.
+  int id = in->h.msgh_id;
+  bool kept = id == 7004 || id == 7005 || id == 7019 || id == 7024 || id == 7025;
+  if (code == MIG_NO_REPLY && !kept && MACH_PORT_VALID(in->h.msgh_remote_port))
+    (void)mach_port_deallocate(mach_task_self(), in->h.msgh_remote_port);
 }
 
 // One trap per request: the reply to the last request goes out with the

@@ -72,6 +72,16 @@ def unix_cases(Case):
         case('t-enosys', '/bin/t_enosys',
              (r'emulation: pid 1: unknown system call 999 \(\?\) -> ENOSYS', r't_enosys: still alive',
               r't_enosys: PASS'), forbid=(r'terminated:',)),
+        # Robustness (docs/robustness.md): random system calls with random
+        # arguments (seed 1, 5,000 calls; unknown numbers log one line each,
+        # so those lines are allowed), then the server must still answer
+        # (about 6 s).
+        case('t-sysfuzz', '/bin/t_sysfuzz 1 5000', (r't_sysfuzz: done: ', r't_sysfuzz: PASS'),
+             forbid=(r'terminated:', r'unix: refused', r't_sysfuzz: FAIL'), timeout=180),
+        # Kernel counters (ports, messages, spaces, pages) back at their
+        # baseline after 100,000 getppid RPCs, 1,000 fork/exit/wait cycles,
+        # and children that execve or kill themselves (about 15 s).
+        case('t-leak', '/bin/t_leak', (r't_leak: baseline: ', r't_leak: PASS'), timeout=180),
     ]
     for name in ('io', 'open', 'stat', 'dir', 'mem', 'misc', 'auxv', 'ioctl', 'sendfile', 'pie', 'path', 'poll', 'signal', 'proc'):
         cases.append(case('t-' + name, '/bin/t_' + name, (rf't_{name}: PASS',)))
