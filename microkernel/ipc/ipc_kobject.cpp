@@ -389,6 +389,17 @@ kern_return_t task_info(task_t task, task_flavor_t flavor, task_info_t info, mac
   return KERN_SUCCESS;
 }
 
+// Suspend counts live with the scheduler (kern/task_suspend.h).
+kern_return_t task_suspend(task_t task) {
+  if (!task || task->terminated) return KERN_INVALID_ARGUMENT;
+  return mk::sched_task_suspend(task);
+}
+
+kern_return_t task_resume(task_t task) {
+  if (!task || task->terminated) return KERN_INVALID_ARGUMENT;
+  return mk::sched_task_resume(task);
+}
+
 kern_return_t task_get_special_port(task_t task, int which_port, mach_port_t* special_port) {
   if (!task) return KERN_INVALID_ARGUMENT;
   IpcPort** slot = task_special_slot(task, which_port);

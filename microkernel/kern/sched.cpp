@@ -5,6 +5,7 @@
 #include "kern/panic.h"
 #include "kern/run_queue.h"
 #include "kern/task.h"
+#include "kern/task_suspend.h"
 #include "lib/global.h"
 #include "vm/vm_map.h"
 
@@ -49,12 +50,9 @@ void schedule_locked(uint64_t irq) {
     if (prev == &p.idle) {
       prev->state = ThreadState::kRunnable;
     } else {
-      prev->state = ThreadState::kRunnable;
-      // A thread with time left (woken by a more urgent one) keeps its place.
-      if (prev->quantum > 0)
-        p.runq.enqueue_front(*prev);
-      else
-        p.runq.enqueue(*prev);
+      // A thread with time left (woken by a more urgent one) keeps its place
+      // (one of a suspended task is held instead).
+      thread_ready(p.runq, *prev, prev->quantum > 0);
     }
   }
   Thread* next = p.runq.dequeue();
@@ -110,9 +108,8 @@ Thread* current_thread() { return this_processor().current; }
 void sched_make_runnable(Thread* t) {
   uint64_t irq = g_sched_lock.lock();
   Processor& p = this_processor();
-  t->state = ThreadState::kRunnable;
-  p.runq.enqueue(*t);
-  if (t->priority > p.current->priority || p.current == &p.idle) p.need_resched = true;
+  if (thread_ready(p.runq, *t) && (t->priority > p.current->priority || p.current == &p.idle))
+    p.need_resched = true;
   g_sched_lock.unlock(irq);
 }
 
@@ -133,8 +130,7 @@ bool thread_handoff(Thread* to) {
   }
   p.runq.remove(*to);
   if (self != &p.idle) {
-    self->state = ThreadState::kRunnable;
-    p.runq.enqueue_front(*self);
+    thread_ready(p.runq, *self, /*front=*/true);
   } else {
     self->state = ThreadState::kRunnable;
   }
@@ -195,6 +191,11 @@ WaitResult thread_block_handoff(Thread* to, IrqSpinLock& held, uint64_t held_irq
     g_sleepers->erase(g_sleepers->iterator_to(*to));
     to->sleeping = false;
   }
+  if (thread_held(*to)) {  // its task is suspended: woken, but it runs once resumed
+    to->state = ThreadState::kSuspended;
+    schedule_locked(held_irq);
+    return self->wait_result;
+  }
   switch_direct(p, self, to, held_irq);
   return self->wait_result;
 }
@@ -207,9 +208,8 @@ void thread_wakeup(Thread* t) {
     t->sleeping = false;
   }
   Processor& p = this_processor();
-  t->state = ThreadState::kRunnable;
-  p.runq.enqueue(*t);
-  if (t->priority >= p.current->priority || p.current == &p.idle) p.need_resched = true;
+  if (thread_ready(p.runq, *t) && (t->priority >= p.current->priority || p.current == &p.idle))
+    p.need_resched = true;
 }
 
 void sched_tick() {
@@ -221,9 +221,7 @@ void sched_tick() {
     g_sleepers->pop_front();
     t.sleeping = false;
     t.wait_result = WaitResult::kTimedOut;
-    t.state = ThreadState::kRunnable;
-    p.runq.enqueue(t);
-    if (t.priority > p.current->priority) p.need_resched = true;
+    if (thread_ready(p.runq, t) && t.priority > p.current->priority) p.need_resched = true;
   }
   if (p.current == &p.idle) {
     if (!p.runq.empty()) p.need_resched = true;
@@ -260,6 +258,24 @@ void sched_exit_current() {
   self->state = ThreadState::kDead;
   schedule_locked(irq);
   panic("sched: dead thread %lu resumed", self->id);
+}
+
+kern_return_t sched_task_suspend(Task* task) {
+  LockGuard guard(g_sched_lock);
+  Processor& p = this_processor();
+  kern_return_t kr = task_suspend_threads(*task, task->threads, p.runq);
+  // The caller's own task: it stops on its way back to user mode.
+  if (kr == KERN_SUCCESS && p.current->task == task) p.need_resched = true;
+  return kr;
+}
+
+kern_return_t sched_task_resume(Task* task) {
+  LockGuard guard(g_sched_lock);
+  Processor& p = this_processor();
+  int queued = 0;
+  kern_return_t kr = task_resume_threads(*task, task->threads, p.runq, &queued);
+  if (queued && (p.runq.top_priority() > p.current->priority || p.current == &p.idle)) p.need_resched = true;
+  return kr;
 }
 
 void sched_remove_locked(Thread* t) {

@@ -8,6 +8,7 @@
 
 #include "kern/spinlock.h"
 #include "kern/thread.h"
+#include <mach/kern_return.h>
 
 namespace mk {
 
@@ -44,6 +45,12 @@ bool sched_idle_thread_running();
 void sched_idle_loop_begin();
 // Stop running the current thread for good (its state is kDead already).
 [[noreturn]] void sched_exit_current();
+
+// task_suspend / task_resume (kern/task_suspend.h): the task's suspend
+// count, its threads held off or put back on the run queue. task_resume
+// with no suspension: KERN_FAILURE. Takes g_sched_lock.
+kern_return_t sched_task_suspend(Task* task);
+kern_return_t sched_task_resume(Task* task);
 
 // For task.cpp: with g_sched_lock held.
 void sched_remove_locked(Thread* t);

@@ -36,6 +36,7 @@ class Task {
   size_t live_threads = 0;
   uint64_t emulation_entry = 0;   // 0: foreign system calls are fatal
   bool terminated = false;
+  uint32_t suspend_count = 0;     // task_suspend minus task_resume; guarded by the scheduler lock
   int exit_status = 0;
   VmMap* map = nullptr;           // the address space (vm/vm_map.h)
   // I/O ports granted (io_port_grant): arch::kIoBitmapBytes, a set bit

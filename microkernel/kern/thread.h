@@ -15,7 +15,9 @@ namespace mk {
 
 class Task;
 
-enum class ThreadState : uint8_t { kEmbryo, kRunnable, kRunning, kBlocked, kDead };
+// kSuspended: it could run, but its task is suspended (task_suspend): on no
+// queue until task_resume (kern/task_suspend.h).
+enum class ThreadState : uint8_t { kEmbryo, kRunnable, kRunning, kBlocked, kSuspended, kDead };
 // Why a blocked thread woke up.
 enum class WaitResult : uint8_t { kAwakened, kTimedOut };
 

@@ -337,6 +337,24 @@ CASES = [
                  r'task 1 \(rpc.elf\) terminated by task_terminate',
                  r'kernel: all tasks have ended'),
          forbid=(r'FAILED', r'panic')),
+    # task_suspend / task_resume (test/user/suspend.cpp): a spinning child
+    # stops and goes on, two suspends need two resumes, a suspended task is
+    # terminated; a child suspended in mach_msg receive gets the message sent
+    # meanwhile once resumed, one in clock_sleep holds still.
+    Case(name='rpc-task-suspend',
+         cmdline='halt_when_idle',
+         modules=(('test/user/suspend.elf', 'suspend.elf'),),
+         expect=(r'suspend: PASS: a suspended spinner.s counter stays at \d+ across clock_sleep\(50\)',
+                 r'suspend: PASS: resumed, the counter moves again',
+                 r'suspend: PASS: suspended twice and resumed once, it is still stopped',
+                 r'task 2 \(suspend.elf\) terminated by task_terminate',
+                 r'suspend: PASS: terminated while suspended, its port is a dead name',
+                 r'suspend: PASS: a receiver suspended in mach_msg got the message sent meanwhile once resumed',
+                 r'suspend: PASS: a thread suspended in clock_sleep holds still and goes on once resumed',
+                 r'task 3 \(suspend.elf\) terminated by task_terminate',
+                 r'suspend: PASS: all checks passed',
+                 r'kernel: all tasks have ended'),
+         forbid=(r'FAILED', r'panic')),
     # task_info and task_terminate by message on another task's port.
     Case(name='rpc-task-terminate',
          cmdline='halt_when_idle',

@@ -469,6 +469,7 @@ bool task_request_ok(mach_port_name_t dest, const uint8_t* b, uint32_t size) {
   auto at64 = [&](uint32_t off) { return off + 8 <= size ? rd64(b + off) : 0; };
   switch (id) {
     case 3401:  // task_terminate
+    case 3407:  // task_suspend (nobody would resume us)
     case 3412:  // thread_create_running
       return false;
     case 4802:  // vm_deallocate, vm_protect, vm_inherit, vm_wire: (address, size) first
