@@ -132,8 +132,16 @@ long sys_waitid(const emulation_frame& f) {
       info.signo = 17;  // SIGCHLD
       info.pid = waited;
       bool exited = (status & 0x7f) == 0;
-      info.code = exited ? 1 : 2;  // CLD_EXITED, CLD_KILLED
-      info.status = exited ? (status >> 8) & 0xff : status & 0x7f;
+      if (status == 0xffff) {  // continued
+        info.code = 6;         // CLD_CONTINUED
+        info.status = 18;      // SIGCONT
+      } else if ((status & 0xff) == 0x7f) {
+        info.code = 5;  // CLD_STOPPED
+        info.status = (status >> 8) & 0xff;
+      } else {
+        info.code = exited ? 1 : 2;  // CLD_EXITED, CLD_KILLED
+        info.status = exited ? (status >> 8) & 0xff : status & 0x7f;
+      }
     }
     if (long e = copy_out(arg2(f), &info, sizeof info); e < 0) return e;
   }

@@ -37,6 +37,7 @@ struct Process {
   bool stopped = false;      // by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU (its task suspended)
   bool stop_reported = true; // wait4(WUNTRACED) has seen the last stop
   bool continued = false;    // SIGCONT since the last wait4(WCONTINUED)
+  int stop_signal = 0;       // the signal that stopped it (wait4 reports it)
   int pid = 0, ppid = 0, pgrp = 0, sid = 0;
   // Signals (the library keeps the handlers; the server what it must know
   // to act): pending, blocked, caught (a handler), ignored; bit n-1 is

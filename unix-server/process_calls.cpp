@@ -50,6 +50,12 @@ int try_wait4(Process* p, int pid, int options, int* waited, int* status) {
       process_reap(c);
       return 0;
     }
+    if ((options & kWUNTRACED) && c->stopped && !c->stop_reported) {
+      c->stop_reported = true;
+      *waited = c->pid;
+      *status = (c->stop_signal << 8) | 0x7f;
+      return 0;
+    }
     if ((options & kWCONTINUED) && c->continued) {
       c->continued = false;
       *waited = c->pid;

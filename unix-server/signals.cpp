@@ -20,12 +20,46 @@ void write_pending(Process* p) {
                      reinterpret_cast<vm_offset_t>(&p->pending), sizeof p->pending);
 }
 
-// The default action of sig for p: ending it, or nothing.
+bool stop_signal(int sig) { return sig == kSIGSTOP || sig == kSIGTSTP || sig == kSIGTTIN || sig == kSIGTTOU; }
+constexpr uint64_t kStopBits = (1ull << (kSIGSTOP - 1)) | (1ull << (kSIGTSTP - 1)) | (1ull << (kSIGTTIN - 1)) |
+                               (1ull << (kSIGTTOU - 1));
+
+// The parent hears of a child's stop or continue (SIGCHLD; wait4 with
+// WUNTRACED or WCONTINUED reports it).
+void notify_parent(Process* p) {
+  Process* parent = p->ppid ? process_by_pid(p->ppid) : nullptr;
+  if (parent && parent->live) post_signal(parent, kSIGCHLD);
+  waiters_run_later();
+}
+
+// Stop p: its task is suspended (its waiting calls stay waiting; replies
+// wait for it in its ports' queues). A stopped process stays stopped.
+void stop_process(Process* p, int sig) {
+  p->pending &= ~sigbit(kSIGCONT);
+  if (p->stopped) return;
+  if (MACH_PORT_VALID(p->task) && rpc_task_suspend(p->task) != KERN_SUCCESS) return;
+  p->stopped = true;
+  p->stop_signal = sig;
+  p->stop_reported = false;
+  p->continued = false;
+  notify_parent(p);
+}
+
+// SIGCONT: a stopped p runs again.
+void continue_process(Process* p) {
+  p->pending &= ~kStopBits;  // stops not acted on yet are forgotten
+  if (!p->stopped) return;
+  if (MACH_PORT_VALID(p->task)) (void)rpc_task_resume(p->task);
+  p->stopped = false;
+  p->stop_reported = true;
+  p->continued = true;
+  notify_parent(p);
+}
+
+// The default action of sig for p: ending it, stopping it, or nothing.
 void default_action(Process* p, int sig) {
+  if (stop_signal(sig)) return stop_process(p, sig);
   if (default_ignored(sig)) return;
-  // Stop signals would suspend the task: the kernel has no task_suspend
-  // yet, so they are ignored (job control's ^Z does nothing).
-  if (sig == kSIGSTOP || sig == kSIGTSTP || sig == kSIGTTIN || sig == kSIGTTOU) return;
   process_exit(p, sig);
 }
 
@@ -35,7 +69,11 @@ void post_signal(Process* p, int sig) {
   if (!p->live || sig < 1 || sig > kMaxSignal) return;
   uint64_t bit = sigbit(sig);
   if (sig == kSIGKILL || sig == kSIGSTOP) return default_action(p, sig);
-  if (sig == kSIGCONT) p->continued = true;
+  if (sig == kSIGCONT) {
+    p->continued = true;
+    continue_process(p);  // even when caught or ignored
+    write_pending(p);
+  }
   if ((p->ignored & bit) && !(p->caught & bit)) return;
   if (!(p->caught & bit) && default_ignored(sig)) return;
   if (p->blocked & bit) {
@@ -79,6 +117,7 @@ void signal_state_changed(Process* p) {
 void process_exit(Process* p, int wait_status) {
   if (!p->live) return;
   p->live = false;
+  p->stopped = false;  // task_terminate ends a suspended task too
   p->wait_status = wait_status;
   if (MACH_PORT_VALID(p->task)) (void)rpc_task_terminate(p->task);
   waiters_drop(p);

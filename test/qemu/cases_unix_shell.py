@@ -91,7 +91,7 @@ def shell_cases(Case, case, unix_modules):
                       (r'\[1\]\+ +Stopped', b'fg\r'),
                       (r'(?m)^sleep 100\r?\n', b'\x03', 3),
                       (r'\^C', b'echo after-fg\r'),
-                      (r'after-fg\r?\n', b'exit 4\r')),
+                      (r'(?m)^after-fg\r?\n', b'exit 4\r')),
         expect=(r'\^Z', r'\[1\]\+ +Stopped +sleep 100', r'(?m)^after-fg\r?$',
                 r'unix: init \(pid 1\) exited with status 4$'),
         forbid=(r'panic', r'FAILED', r'-> EIO', r'terminated:', r'unknown system call', r'job control turned off'),
