@@ -75,7 +75,7 @@ def shell_cases(Case, case, unix_modules):
                       (r'typed-42', b'sleep 100\r'),
                       (r'sleep 100\r?\n', b'\x03', 3),
                       (r'\^C', b'echo after-interrupt\r'),
-                      (r'after-interrupt\r?\n', b'exit 3\r')),
+                      (r'(?m)^after-interrupt$', b'exit 3\r')),
         expect=(r'(?m)^typed-42\r?$', r'\^C', r'(?m)^after-interrupt\r?$',
                 r'unix: init \(pid 1\) exited with status 3$'),
         forbid=(r'panic', r'FAILED', r'-> EIO', r'terminated:', r'unknown system call'),
