@@ -145,6 +145,28 @@ def pager_cases(Case):
              end_when=r'task \d+ \(pager.elf\) exited with status',
              forbid=(r'FAILED', r'panic', r'terminated:', r'was lost'),
              timeout=240),
+        # Fault injection (issue 12): a client of the default pager is
+        # killed in the middle of its paging (churn keeps 80 MiB moving on a
+        # 64 MiB machine; killer ends it 1 s into its second pass); the default pager goes
+        # on, and the next client's 72 MiB round trip through swap is intact.
+        Case(name='default-pager-client-killed',
+             cmdline='halt_when_idle',
+             memory='64M',
+             disk='swap-killed.img', disk_size='160M',
+             modules=(('test/user/ipc.elf', 'ipc.elf ns 9'),
+                      ('drivers/virtio_blk/virtio_blk.elf', 'virtio_blk.elf'),
+                      ('pagers/default_pager/default_pager.elf', 'default_pager.elf blk'),
+                      ('test/user/pager.elf', 'pager.elf churn 80'),
+                      ('test/user/pager.elf', 'pager.elf killer 1000'),
+                      ('test/user/pager.elf', 'pager.elf fill-after 72')),
+             expect=(r'churn: 80 MiB written once; paging on',
+                     r'task \d+ \(pager.elf\) terminated by task_terminate',
+                     r'killer: churn ended in the middle of its paging \(\d+ page-outs, \d+ page-ins so far\)',
+                     r'fill: 72 MiB written',
+                     r'fill: PASS: 72 MiB read back intact'),
+             end_when=r'fill: PASS|FAILED',
+             forbid=(r'FAILED', r'panic', r'terminated:', r'was lost', r'default-pager: .*(?:refused|error)'),
+             timeout=300),
         # Issue 9: a program demand paged from the file pager: exec_client
         # starts bin/hello.elf of bootfs_exec.tar with libmach::elf_exec (its
         # segments mapped copy-on-write from the file's memory object) and

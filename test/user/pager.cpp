@@ -17,6 +17,7 @@
 #include <mach/memory_object.h>
 #include <memory_object_control_rpc.h>
 #include <memory_object_server.h>
+#include <task_rpc.h>
 #include <vm_rpc.h>
 
 #include "ipc_util.h"
@@ -265,6 +266,41 @@ void fill(uint64_t mib) {
   CHECK_KR(rpc_vm_deallocate(mach_task_self(), addr, bytes), KERN_SUCCESS);
 }
 
+// Fault injection (docs/robustness.md): a client of the default pager is
+// killed in the middle of its paging. churn keeps MIB of its memory moving
+// to and from swap; killer ends it MS milliseconds into its second pass; fill-after then
+// runs `fill` on a default pager that must have kept going.
+[[noreturn]] void churn(uint64_t mib) {
+  // More memory than the machine has: only once the default pager runs
+  // (it starts with the other boot modules; it registers with the kernel,
+  // not the name server, so give it time).
+  (void)clock_sleep(3000);
+  uint64_t bytes = mib << 20;
+  vm_address_t addr = 0;
+  CHECK_KR(rpc_vm_allocate(mach_task_self(), &addr, bytes, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+  auto* w = reinterpret_cast<volatile uint64_t*>(addr);
+  for (uint64_t pass = 1;; ++pass) {
+    for (uint64_t i = 0; i < bytes / 8; i += kPage / 8) w[i] = i ^ pass;
+    if (pass == 1) {
+      printf("churn: %lu MiB written once; paging on\n", (unsigned long)mib);
+      ns_register("churn", mach_task_self(), MACH_MSG_TYPE_COPY_SEND);  // the killer may come now
+    }
+  }
+}
+
+void killer(uint64_t ms) {
+  mach_port_t task = ns_lookup("churn");
+  vm_statistics_data_t s{};
+  (void)clock_sleep(ms);
+  CHECK_KR(rpc_vm_statistics(mach_task_self(), &s), KERN_SUCCESS);
+  CHECK_KR(rpc_task_terminate(task), KERN_SUCCESS);
+  printf("killer: churn ended in the middle of its paging (%lu page-outs, %lu page-ins so far)\n",
+         (unsigned long)s.pageouts, (unsigned long)s.pageins);
+  mach_port_t token = MACH_PORT_NULL;
+  CHECK_KR(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &token), KERN_SUCCESS);
+  ns_register("killed", token, MACH_MSG_TYPE_MAKE_SEND);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -296,6 +332,19 @@ int main(int argc, char** argv) {
     fill(n >= 1 && n <= 4096 ? n : 8);
     return 0;
   }
-  printf("pager: usage: pager.elf serve [die|error] | client | victim | bench N | fill MIB\n");
+  uint64_t n = 0;
+  for (const char* c = argc > 2 ? argv[2] : ""; *c >= '0' && *c <= '9'; c++) n = n * 10 + uint64_t(*c - '0');
+  if (!strcmp(what, "churn")) churn(n ? n : 80);
+  if (!strcmp(what, "killer")) {
+    killer(n ? n : 2000);
+    return 0;
+  }
+  if (!strcmp(what, "fill-after")) {
+    (void)ns_lookup("killed");  // once the killer has done its work
+    fill(n ? n : 48);
+    return 0;
+  }
+  printf("pager: usage: pager.elf serve [die|error] | client | victim | bench N | fill MIB | churn MIB | killer MS "
+         "| fill-after MIB\n");
   return 2;
 }
