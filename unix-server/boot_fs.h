@@ -12,6 +12,8 @@ namespace ux {
 class BootFs final : public FileSystem {
  public:
   explicit BootFs(mach_port_t pager) : pager_(pager) {}
+  // The file pager died (null: calls fail with EIO) or a new one registered.
+  void reconnect(mach_port_t pager) { pager_ = pager; }
   int stat(const char* path, bool follow, NodeInfo* out) override;
   int readlink(const char* path, char* buf, size_t cap, size_t* len) override;
   int read(const char* path, const NodeInfo& node, uint64_t offset, char* buf, uint32_t count,

@@ -41,6 +41,7 @@ struct Library {
   mach_port_t object = MACH_PORT_NULL;
   mk::ElfImage image;
   const uint8_t* view = nullptr;  // kept mapped: see touch_tails
+  uint64_t view_size = 0;
 };
 Library g_library;
 alignas(16) uint8_t g_start[kStartMax];  // the stack's top, built here then written into the task
@@ -246,12 +247,20 @@ int write_info_page(Process* p, mach_port_t task, uint64_t entry, uint64_t stack
   return 0;
 }
 
+void exec_library_lost() {
+  if (g_library.view)
+    (void)vm_deallocate(mach_task_self(), reinterpret_cast<vm_address_t>(g_library.view), g_library.view_size);
+  if (MACH_PORT_VALID(g_library.object)) (void)mach_port_deallocate(mach_task_self(), g_library.object);
+  g_library = Library{};
+}
+
 int exec_init(FileSystem* root) {
   const char* path = EMULATION_PATH + 1;  // inside the root file system
   NodeInfo node;
   int err = root->stat(path, true, &node);
   if (!err) err = root->memory_object(path, &g_library.object);
   if (!err) err = parse(g_library.object, node.size, false, kStackTop - kStackSize, &g_library.image, &g_library.view);
+  if (!err) g_library.view_size = page_up(node.size);
   if (!err && g_library.image.segments[0].vaddr < EMULATION_BASE) err = kENOEXEC;
   if (err) printf("unix: the emulation library %s: error %d\n", EMULATION_PATH, err);
   return err;
@@ -274,6 +283,10 @@ int exec_program(Process* p, const Vfs& vfs, const char* path, const char* const
   mach_port_t object = MACH_PORT_NULL;
   err = loc.fs->memory_object(loc.path, &object);
   if (err) return err == kENODEV ? kEACCES : err;
+  if (!MACH_PORT_VALID(g_library.object)) {  // its pager is being started again
+    (void)mach_port_deallocate(mach_task_self(), object);
+    return kEIO;
+  }
   mk::ElfImage image;
   const uint8_t* view = nullptr;
   err = parse(object, node.size, true, kProgramTop, &image, &view);

@@ -12,8 +12,13 @@
 
 namespace ux {
 
-// Finds the emulation library in fs (once, at start): 0 or an errno.
+// Finds the emulation library in fs (at start, and again when a restarted
+// file pager serves it): 0 or an errno.
 int exec_init(FileSystem* root);
+// Its pager died: the library's object and the server's view of it are let
+// go (touching the view now would fault the server itself); exec answers
+// EIO until exec_init finds it again.
+void exec_library_lost();
 
 // Starts path in a new task for p: 0 or ENOENT, EACCES (not a regular
 // file), ENOEXEC (not a static x86-64 ELF program this system runs), E2BIG

@@ -132,6 +132,11 @@ void mount_ext2(const char* path) {
 // A supervised server died (port null) or registered again.
 void supervised_changed(const char* name, mach_port_t port) {
   if (strcmp(name, "console") == 0 && g_state.dev) g_state.dev->reconnect(port);
+  if (strcmp(name, "file-pager") == 0 && g_state.root) {
+    g_state.root->reconnect(port);
+    if (!MACH_PORT_VALID(port)) exec_library_lost();
+    else if (exec_init(g_state.root) != 0) printf("unix: the restarted file pager has no emulation library\n");
+  }
 }
 
 // Console descriptors 0, 1 and 2 of the first process.

@@ -2,7 +2,9 @@
 // ustar archive passed as a GRUB data module, io_module_map), serves its
 // files by path (fs.defs) and each regular file as a memory object, read
 // only, straight from the archive's bytes.
-//   file_pager.elf MODULE [N]
+//   file_pager.elf MODULE [N [crash-on=PATH:OFFSET]]
+//     crash-on (fault injection, docs/robustness.md): fault on purpose in
+//     the data request for that file's page at OFFSET.
 //     MODULE: the archive's module index; N: registrations as "file-pager"
 //     with the name server (the test name server hands each out once;
 //     default 1).
@@ -39,6 +41,20 @@ mach_port_t g_service = MACH_PORT_NULL, g_set = MACH_PORT_NULL;
 unsigned long g_requests = 0, g_supplied = 0;
 
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+// "0x1000" or "4096".
+uint64_t strtoul_hex(const char* s) {
+  uint64_t v = 0;
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    for (s += 2;; ++s) {
+      int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+      if (d < 0) return v;
+      v = v * 16 + uint64_t(d);
+    }
+  }
+  for (; *s >= '0' && *s <= '9'; ++s) v = v * 10 + uint64_t(*s - '0');
+  return v;
+}
 
 uint64_t parse_num(const char* s, uint64_t dflt) {
   if (!s || !*s) return dflt;
@@ -205,6 +221,9 @@ kern_return_t memory_object_terminate(memory_object_t object, memory_object_cont
   return KERN_SUCCESS;
 }
 
+const char* g_crash_path = nullptr;  // crash-on=PATH:OFFSET
+uint64_t g_crash_offset = 0;
+
 kern_return_t memory_object_data_request(memory_object_t object, memory_object_control_t control,
                                          memory_object_offset_t offset, vm_size_t length, vm_prot_t) {
   ++g_requests;
@@ -214,6 +233,10 @@ kern_return_t memory_object_data_request(memory_object_t object, memory_object_c
     return KERN_SUCCESS;
   }
   const ustar::Entry& e = entry_of(f);
+  if (g_crash_path && offset == g_crash_offset && strcmp(e.path, g_crash_path) == 0) {
+    printf("file-pager: crashing on purpose in the data request for %s at %#lx\n", e.path, (unsigned long)offset);
+    *reinterpret_cast<volatile int*>(0) = 0;
+  }
   kern_return_t kr;
   if (offset % kPage || length == 0 || length % kPage) {
     kr = rpc_memory_object_data_error(control, offset & ~(kPage - 1), length ? page_up(length) : kPage,
@@ -331,6 +354,15 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     printf("file-pager: usage: file_pager.elf MODULE [N]\n");
     return 1;
+  }
+  if (argc > 3 && strncmp(argv[3], "crash-on=", 9) == 0) {
+    char* spec = argv[3] + 9;
+    char* colon = strchr(spec, ':');
+    if (colon) {
+      *colon = '\0';
+      g_crash_offset = strtoul_hex(colon + 1);
+    }
+    g_crash_path = spec;
   }
   mach_port_t master = ns_lookup("io-master");
   if (!map_archive(master, uint32_t(parse_num(argv[1], 0)))) return 1;

@@ -66,6 +66,20 @@ def shell_cases(Case, case, unix_modules):
                      line + ' crash-after=12' if path.startswith('drivers/console') else line)
                     for path, line in restart.modules)
     cases.append(dataclasses.replace(restart, modules=modules))
+    # Fault injection: the file pager crashes in the data request for
+    # /bin/t_exit's text; the supervisor starts it again, the Unix server
+    # reconnects and finds the emulation library again, and /true runs.
+    killed = case('file-pager-restart', '/bin/t_pagerkill',
+                  (r'file-pager: crashing on purpose in the data request for bin/t_exit at 0x1000',
+                   r'unix: file-pager died; starting module 2 again',
+                   r'unix: "file-pager" registered, supervised',
+                   r't_pagerkill: /true ran from the restarted file pager', r't_pagerkill: PASS'),
+                  forbid=(r'unknown system call', r'terminated: (?!#PF|.*memory error)'))
+    modules = tuple((path, line.replace('unix_server.elf ', 'unix_server.elf --supervise=file-pager:2 ', 1)
+                     if path.startswith('unix-server') else
+                     line + ' 1 crash-on=bin/t_exit:0x1000' if path.startswith('pagers/file_pager') else line)
+                    for path, line in killed.modules)
+    cases.append(dataclasses.replace(killed, modules=modules))
     # The interactive shell (plain scripts/run): a prompt, commands typed on
     # the serial line, ^C ending a foreground `sleep 100`.
     cases.append(Case(
